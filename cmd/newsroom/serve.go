@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/newsroom/newsroom/pkg/apiauth"
+	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/kithttp"
+	"github.com/newsroom/newsroom/pkg/natsembed"
+	"github.com/newsroom/newsroom/pkg/telemetry"
+	"github.com/newsroom/newsroom/services/enrichment"
+	"github.com/newsroom/newsroom/services/ingest"
+	"github.com/newsroom/newsroom/services/rendering"
+	"github.com/newsroom/newsroom/services/rendering/page"
+	"github.com/newsroom/newsroom/services/socialshare"
+)
+
+// config is the all-in-one's environment, parsed once.
+type config struct {
+	addr      string
+	dataDir   string
+	natsURL   string
+	tokens    string
+	publicURL string
+	siteName  string
+	logLevel  string
+	env       func(string) string
+}
+
+func parseConfig(getenv func(string) string) config {
+	c := config{
+		addr:      getenv("NEWSROOM_HTTP_ADDR"),
+		dataDir:   getenv("NEWSROOM_DATA_DIR"),
+		natsURL:   getenv("NEWSROOM_NATS_URL"),
+		tokens:    getenv("NEWSROOM_API_TOKENS"),
+		publicURL: getenv("NEWSROOM_PUBLIC_URL"),
+		siteName:  getenv("NEWSROOM_SITE_NAME"),
+		logLevel:  getenv("NEWSROOM_LOG_LEVEL"),
+		env:       getenv,
+	}
+	if c.addr == "" {
+		c.addr = "127.0.0.1:8080"
+	}
+	if c.dataDir == "" {
+		c.dataDir = "data"
+	}
+	if c.siteName == "" {
+		c.siteName = "Newsroom"
+	}
+	return c
+}
+
+// serve runs the all-in-one until ctx ends.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := parseConfig(getenv)
+	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + ln.Addr().String()
+	}
+	tokenSpec, generated, err := apiTokens(cfg)
+	if err != nil {
+		return err
+	}
+	tokens, err := apiauth.ParseTokens(tokenSpec)
+	if err != nil {
+		return fmt.Errorf("NEWSROOM_API_TOKENS: %w", err)
+	}
+
+	var ns *server.Server
+	if cfg.natsURL == "" {
+		ns, err = natsembed.Start(natsembed.Options{StoreDir: filepath.Join(cfg.dataDir, "nats")})
+		if err != nil {
+			return err
+		}
+		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	}
+	connect := func(name string) (*nats.Conn, jetstream.JetStream, error) {
+		if ns != nil {
+			return bus.Connect("", name, natsembed.ConnectOption(ns))
+		}
+		return bus.Connect(cfg.natsURL, name)
+	}
+
+	p, err := startPipeline(ctx, cfg, tokens, connect, stderr)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	fmt.Fprintf(stdout, "newsroom is running: API and site at %s\n", cfg.publicURL)
+	if generated != "" {
+		fmt.Fprintf(stdout, "API token (kept in %s): %s\n", filepath.Join(cfg.dataDir, tokenFile), generated)
+	}
+	return p.run(ctx, ln)
+}
+
+// pipeline is the four services composed in one process, each with its own
+// NATS connection and telemetry, as their own binaries would have.
+type pipeline struct {
+	ingest      *ingest.Ingest
+	enrichment  *enrichment.Enrichment
+	rendering   *rendering.Rendering
+	socialshare *socialshare.Socialshare
+	conns       map[string]*nats.Conn
+	tel         []*telemetry.Telemetry
+	tokens      *apiauth.Tokens
+	logger      *slog.Logger
+}
+
+type connectFunc func(name string) (*nats.Conn, jetstream.JetStream, error)
+
+func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, connect connectFunc, logw io.Writer) (p *pipeline, err error) {
+	p = &pipeline{conns: map[string]*nats.Conn{}, tokens: tokens, logger: telemetry.NewLogger(logw, "newsroom", cfg.logLevel)}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	type parts struct {
+		js  jetstream.JetStream
+		tel *telemetry.Telemetry
+		log *slog.Logger
+	}
+	setup := func(name string) (parts, error) {
+		tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: name, Env: cfg.env})
+		if err != nil {
+			return parts{}, err
+		}
+		p.tel = append(p.tel, tel)
+		nc, js, err := connect(name)
+		if err != nil {
+			return parts{}, err
+		}
+		p.conns[name] = nc
+		return parts{js: js, tel: tel, log: telemetry.NewLogger(logw, name, cfg.logLevel)}, nil
+	}
+
+	in, err := setup(ingest.Name)
+	if err != nil {
+		return nil, err
+	}
+	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log},
+		ingest.Config{PublicURL: cfg.publicURL, Tokens: tokens}); err != nil {
+		return nil, err
+	}
+	en, err := setup(enrichment.Name)
+	if err != nil {
+		return nil, err
+	}
+	if p.enrichment, err = enrichment.New(ctx, enrichment.Deps{JS: en.js, Tracer: en.tel.TracerProvider, Logger: en.log},
+		enrichment.Config{}); err != nil {
+		return nil, err
+	}
+	re, err := setup(rendering.Name)
+	if err != nil {
+		return nil, err
+	}
+	site := page.Site{Name: cfg.siteName, BaseURL: cfg.publicURL}
+	if p.rendering, err = rendering.New(ctx, rendering.Deps{JS: re.js, Tracer: re.tel.TracerProvider, Logger: re.log},
+		rendering.Config{Site: site}); err != nil {
+		return nil, err
+	}
+	so, err := setup(socialshare.Name)
+	if err != nil {
+		return nil, err
+	}
+	if p.socialshare, err = socialshare.New(ctx, socialshare.Deps{JS: so.js, Tracer: so.tel.TracerProvider, Logger: so.log},
+		socialshare.Config{}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// handler routes the API to ingest and socialshare and everything else to
+// the site.
+func (p *pipeline) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", p.ingest.Handler())
+	mux.Handle("GET /v1/articles/{id}/shares", p.tokens.Middleware(p.socialshare.Handler()))
+	mux.Handle("/", p.rendering.Handler())
+	return mux
+}
+
+// run serves HTTP and runs every consumer until ctx ends, then drains.
+func (p *pipeline) run(ctx context.Context, ln net.Listener) error {
+	g, gctx := errgroup.WithContext(ctx)
+	consumers := []struct {
+		name string
+		run  func(context.Context, *nats.Conn, bus.RunOptions) error
+	}{
+		{ingest.Name, p.ingest.Run},
+		{enrichment.Name, p.enrichment.Run},
+		{rendering.Name, p.rendering.Run},
+		{socialshare.Name, p.socialshare.Run},
+	}
+	for _, c := range consumers {
+		g.Go(func() error {
+			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{}); err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return kithttp.Serve(gctx, ln, p.handler()) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// close drains every connection (publishes in flight complete) and flushes
+// telemetry.
+func (p *pipeline) close() {
+	for _, nc := range p.conns {
+		_ = nc.Drain()
+	}
+	for _, nc := range p.conns {
+		for !nc.IsClosed() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, t := range p.tel {
+		_ = t.Shutdown(sctx)
+	}
+}
+
+const tokenFile = "api-token"
+
+// apiTokens returns the configured tokens, or the data dir's generated one,
+// generating it on first start. generated is the token to print, if any.
+func apiTokens(cfg config) (spec, generated string, err error) {
+	if cfg.tokens != "" {
+		return cfg.tokens, "", nil
+	}
+	path := filepath.Join(cfg.dataDir, tokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		t := strings.TrimSpace(string(b))
+		return "editor:" + t, t, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", "", err
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", "", err
+	}
+	t := "nr_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("write api token: %w", err)
+	}
+	return "editor:" + t, t, nil
+}

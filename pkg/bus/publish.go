@@ -1,0 +1,139 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
+)
+
+// ContentTypeFor is the Content-Type header of a protobuf event.
+func ContentTypeFor(m proto.Message) string {
+	return "application/protobuf; proto=" + string(m.ProtoReflect().Descriptor().FullName())
+}
+
+// Propagator is the composite W3C TraceContext + Baggage propagator used on
+// every message.
+var Propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(
+	propagation.TraceContext{}, propagation.Baggage{})
+
+// Publisher publishes events durably: each Publish waits for the stream's
+// PubAck, so a nil error means the event is stored.
+type Publisher struct {
+	js     jetstream.JetStream
+	tp     trace.TracerProvider
+	tracer trace.Tracer
+}
+
+// NewPublisher publishes through js, tracing with tp.
+func NewPublisher(js jetstream.JetStream, tp trace.TracerProvider) *Publisher {
+	return &Publisher{js: js, tp: tp, tracer: tp.Tracer("github.com/newsroom/newsroom/pkg/bus")}
+}
+
+// JetStream is the context the publisher publishes through.
+func (p *Publisher) JetStream() jetstream.JetStream { return p.js }
+
+func (p *Publisher) tracerProvider() trace.TracerProvider { return p.tp }
+
+// Event is one message to publish.
+type Event struct {
+	Subject string
+	// MsgID deduplicates within the stream's window; use MsgID().
+	MsgID   string
+	Message proto.Message
+	// Header adds headers; trace context and content type are set by Publish.
+	Header nats.Header
+}
+
+// Publish stores ev on its stream and returns the PubAck. The producer span
+// "publish <subject pattern>" is injected into the headers, so the consumer's
+// span becomes its child.
+func (p *Publisher) Publish(ctx context.Context, ev Event) (*jetstream.PubAck, error) {
+	data, err := proto.Marshal(ev.Message)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
+	}
+	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header)
+}
+
+// ErrConflict: the subject's last sequence was not the expected one; another
+// writer stored a message first.
+var ErrConflict = errors.New("another message was stored on the subject first")
+
+// PublishExpect publishes ev only if the last message on its subject has
+// stream sequence lastSeq (0: no message yet). It is an atomic
+// compare-and-set on the log.
+func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64) (*jetstream.PubAck, error) {
+	data, err := proto.Marshal(ev.Message)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
+	}
+	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header,
+		jetstream.WithExpectLastSequencePerSubject(lastSeq))
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return nil, fmt.Errorf("publish %s: %w", ev.Subject, ErrConflict)
+	}
+	return ack, err
+}
+
+// PublishRaw publishes already-encoded bytes (dead letters, tests).
+func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header) (*jetstream.PubAck, error) {
+	return p.publish(ctx, subject, msgID, contentType, data, extra)
+}
+
+func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject),
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", subject),
+			attribute.String("messaging.message.id", msgID),
+			attribute.Int("messaging.message.body.size", len(data)),
+		))
+	defer span.End()
+	if _, id, ok := ParseSubject(subject); ok {
+		span.SetAttributes(attribute.String("newsroom.article_id", id))
+	}
+
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	for k, v := range extra {
+		msg.Header[k] = v
+	}
+	if contentType != "" {
+		msg.Header.Set(HeaderContentType, contentType)
+	}
+	Propagator.Inject(ctx, HeaderCarrier(msg.Header))
+
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	ack, err := p.js.PublishMsg(ctx, msg, opts...)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+		return nil, fmt.Errorf("publish %s: %w", subject, err)
+	}
+	span.SetAttributes(attribute.Int64("messaging.nats.stream_sequence", int64(ack.Sequence)),
+		attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
+	return ack, nil
+}
+
+// SubjectPattern replaces the article id of an article subject with '*', so
+// span names stay low in cardinality: "news.article.submitted.*".
+func SubjectPattern(subject string) string {
+	if event, _, ok := ParseSubject(subject); ok {
+		return subjectPrefix + event + ".*"
+	}
+	return subject
+}

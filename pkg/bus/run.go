@@ -1,0 +1,137 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// MsgHandler handles one message to its settlement; Subscriber.ServeMsg is one.
+type MsgHandler interface {
+	ServeMsg(jetstream.Msg)
+}
+
+// RunOptions tune a consumer loop.
+type RunOptions struct {
+	// Concurrency is the number of workers. Messages of one article always
+	// go to the same worker, so one instance handles an article's events
+	// in order. Defaults to 4.
+	Concurrency int
+	Logger      *slog.Logger
+	// Ready, if set, is closed once the consumer exists and is consuming.
+	Ready chan<- struct{}
+}
+
+// Run ensures the durable consumer and handles its messages until ctx ends,
+// then drains: no new messages are pulled, the ones already delivered are
+// handled and settled, and Run returns nil.
+func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHandler, o RunOptions) error {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	cons, err := EnsureConsumer(ctx, js, spec)
+	if err != nil {
+		return err
+	}
+
+	workers := make([]chan jetstream.Msg, o.Concurrency)
+	var wg sync.WaitGroup
+	for i := range workers {
+		ch := make(chan jetstream.Msg, 16)
+		workers[i] = ch
+		wg.Go(func() {
+			for m := range ch {
+				h.ServeMsg(m)
+			}
+		})
+	}
+	dispatch := func(m jetstream.Msg) {
+		key := m.Subject()
+		if _, id, ok := ParseSubject(key); ok {
+			key = id
+		}
+		f := fnv.New32a()
+		f.Write([]byte(key))
+		workers[f.Sum32()%uint32(len(workers))] <- m
+	}
+
+	cc, err := cons.Consume(dispatch,
+		jetstream.PullMaxMessages(max(64, 8*o.Concurrency)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			o.Logger.Warn("consumer", "durable", spec.Durable, "err", err)
+		}))
+	if err != nil {
+		for _, ch := range workers {
+			close(ch)
+		}
+		wg.Wait()
+		return fmt.Errorf("consume %s: %w", spec.Durable, err)
+	}
+	if o.Ready != nil {
+		close(o.Ready)
+	}
+
+	<-ctx.Done()
+	cc.Drain()
+	<-cc.Closed()
+	for _, ch := range workers {
+		close(ch)
+	}
+	wg.Wait()
+	return nil
+}
+
+// maxDeliveriesAdvisory is the server's advisory when a message reaches
+// MaxDeliver without being settled (its handler crashed or timed out on the
+// last delivery).
+type maxDeliveriesAdvisory struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// WatchMaxDeliveries dead-letters messages the server gave up on because
+// every delivery timed out (a crash or hang on the last attempt, which the
+// Subscriber could not settle itself). Several instances may watch; the
+// dead letter's Nats-Msg-Id stores it once.
+func WatchMaxDeliveries(ctx context.Context, nc *nats.Conn, pub *Publisher, service string, logger *slog.Logger) (stop func(), err error) {
+	js := pub.JetStream()
+	subject := fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", StreamName, service)
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		var adv maxDeliveriesAdvisory
+		if err := json.Unmarshal(m.Data, &adv); err != nil {
+			logger.Warn("unreadable max-deliveries advisory", "err", err)
+			return
+		}
+		stream, err := js.Stream(ctx, StreamName)
+		if err != nil {
+			logger.Error("max deliveries: stream lookup", "err", err, "seq", adv.StreamSeq)
+			return
+		}
+		raw, err := stream.GetMsg(ctx, adv.StreamSeq)
+		if err != nil {
+			logger.Error("max deliveries: message lookup", "err", err, "seq", adv.StreamSeq)
+			return
+		}
+		reason := fmt.Sprintf("not acknowledged after %d deliveries (handler crashed or exceeded AckWait)", adv.Deliveries)
+		if err := DeadLetter(ctx, pub, service, raw.Subject, raw.Header, raw.Data, adv.Deliveries, adv.StreamSeq, reason); err != nil {
+			logger.Error("max deliveries: dead letter", "err", err, "seq", adv.StreamSeq)
+			return
+		}
+		logger.Warn("message dead-lettered", "subject", raw.Subject, "reason", reason, "dlq", DLQSubject(service))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch max deliveries: %w", err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}

@@ -1,0 +1,332 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/newsroom/newsroom/pkg/telemetry"
+)
+
+// Endpoint is a stage's business logic for one request: go-kit's endpoint,
+// typed.
+type Endpoint[Req, Resp any] func(ctx context.Context, req Req) (Resp, error)
+
+// DecodeFunc turns a delivered message into the endpoint's request. An error
+// is treated as Permanent: a message that cannot be decoded never will be.
+type DecodeFunc[Req any] func(ctx context.Context, msg jetstream.Msg) (Req, error)
+
+// EncodeFunc records the endpoint's response, typically by publishing the
+// stage's own event. It runs before the ack, so a crash here means
+// redelivery, and the event's Nats-Msg-Id makes the second publish a no-op.
+type EncodeFunc[Resp any] func(ctx context.Context, resp Resp) error
+
+// Outcome is what happened to a message.
+type Outcome string
+
+const (
+	OutcomeAcked      Outcome = "ack"
+	OutcomeNaked      Outcome = "nak"
+	OutcomeDeadLetter Outcome = "dead_letter"
+	// OutcomeFailed: the settlement itself failed (connection lost); the
+	// server will redeliver after AckWait.
+	OutcomeFailed Outcome = "settle_failed"
+)
+
+// Result describes one handled message, for metrics and logs.
+type Result struct {
+	Subject    string
+	ArticleID  string
+	Deliveries uint64
+	Outcome    Outcome
+	Err        error
+	Duration   time.Duration
+	// Published is when the message was stored in the stream.
+	Published time.Time
+}
+
+// Subscriber handles JetStream messages in the shape of go-kit's
+// transport/nats Subscriber, with the acknowledgement added: decode →
+// endpoint → encode → ack, or nak/term plus a dead letter.
+type Subscriber[Req, Resp any] struct {
+	service    string
+	e          Endpoint[Req, Resp]
+	dec        DecodeFunc[Req]
+	enc        EncodeFunc[Resp]
+	before     []func(context.Context, jetstream.Msg) context.Context
+	finalizer  []func(context.Context, Result)
+	pub        *Publisher
+	tracer     trace.Tracer
+	logger     *slog.Logger
+	maxDeliver int
+	inProgress time.Duration
+	backoff    func(delivered uint64) time.Duration
+}
+
+// SubscriberOption configures a Subscriber.
+type SubscriberOption func(*subscriberOptions)
+
+type subscriberOptions struct {
+	before     []func(context.Context, jetstream.Msg) context.Context
+	finalizer  []func(context.Context, Result)
+	logger     *slog.Logger
+	tp         trace.TracerProvider
+	maxDeliver int
+	inProgress time.Duration
+	backoff    func(uint64) time.Duration
+}
+
+// SubscriberBefore runs fn on the context before decoding, like go-kit's
+// ServerBefore.
+func SubscriberBefore(fn func(context.Context, jetstream.Msg) context.Context) SubscriberOption {
+	return func(o *subscriberOptions) { o.before = append(o.before, fn) }
+}
+
+// SubscriberFinalizer is called once per message after it is settled.
+func SubscriberFinalizer(fn func(context.Context, Result)) SubscriberOption {
+	return func(o *subscriberOptions) { o.finalizer = append(o.finalizer, fn) }
+}
+
+// SubscriberLogger sets the logger; settlement problems are logged here.
+func SubscriberLogger(l *slog.Logger) SubscriberOption {
+	return func(o *subscriberOptions) { o.logger = l }
+}
+
+// SubscriberTracerProvider sets where "process" spans go.
+func SubscriberTracerProvider(tp trace.TracerProvider) SubscriberOption {
+	return func(o *subscriberOptions) { o.tp = tp }
+}
+
+// SubscriberSpec takes MaxDeliver and the in-progress interval from the
+// consumer spec, so that the last delivery is recognised and long work
+// keeps its message.
+func SubscriberSpec(spec ConsumerSpec) SubscriberOption {
+	spec = spec.withDefaults()
+	return func(o *subscriberOptions) {
+		o.maxDeliver = spec.MaxDeliver
+		o.inProgress = spec.AckWait / 3
+	}
+}
+
+// SubscriberBackoff replaces the default nak backoff.
+func SubscriberBackoff(fn func(delivered uint64) time.Duration) SubscriberOption {
+	return func(o *subscriberOptions) { o.backoff = fn }
+}
+
+// NewSubscriber builds a Subscriber for service. pub publishes dead letters.
+func NewSubscriber[Req, Resp any](service string, pub *Publisher, e Endpoint[Req, Resp], dec DecodeFunc[Req], enc EncodeFunc[Resp], opts ...SubscriberOption) *Subscriber[Req, Resp] {
+	o := subscriberOptions{
+		logger:     slog.Default(),
+		maxDeliver: 5,
+		inProgress: 10 * time.Second,
+		backoff:    Backoff,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	tp := o.tp
+	if tp == nil {
+		tp = pub.tracerProvider()
+	}
+	return &Subscriber[Req, Resp]{
+		service: service, e: e, dec: dec, enc: enc, pub: pub,
+		before: o.before, finalizer: o.finalizer,
+		tracer:     tp.Tracer("github.com/newsroom/newsroom/pkg/bus"),
+		logger:     o.logger,
+		maxDeliver: o.maxDeliver,
+		inProgress: o.inProgress,
+		backoff:    o.backoff,
+	}
+}
+
+// ServeMsg handles one message to its settlement. It is a
+// jetstream.MessageHandler.
+func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) {
+	start := time.Now()
+	res := Result{Subject: msg.Subject()}
+	_, res.ArticleID, _ = ParseSubject(msg.Subject())
+	var streamSeq uint64
+	if md, err := msg.Metadata(); err == nil {
+		res.Deliveries = md.NumDelivered
+		res.Published = md.Timestamp
+		streamSeq = md.Sequence.Stream
+	}
+
+	ctx := Propagator.Extract(context.Background(), HeaderCarrier(msg.Headers()))
+	ctx, span := s.tracer.Start(ctx, "process "+SubjectPattern(msg.Subject()),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", msg.Subject()),
+			attribute.String("messaging.consumer.group.name", s.service),
+			attribute.Int64("messaging.nats.stream_sequence", int64(streamSeq)),
+			attribute.Int64("messaging.nats.deliveries", int64(res.Deliveries)),
+			attribute.String("newsroom.article_id", res.ArticleID),
+		))
+	defer span.End()
+	ctx = telemetry.WithArticleID(ctx, res.ArticleID)
+	for _, f := range s.before {
+		ctx = f(ctx, msg)
+	}
+
+	stop := s.keepInProgress(msg)
+	err := s.handle(ctx, msg)
+	stop()
+
+	res.Err = err
+	res.Outcome = s.settle(ctx, msg, res.Deliveries, streamSeq, err)
+	res.Duration = time.Since(start)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.SetAttributes(attribute.String("newsroom.outcome", string(res.Outcome)))
+	for _, f := range s.finalizer {
+		f(ctx, res)
+	}
+}
+
+func (s *Subscriber[Req, Resp]) handle(ctx context.Context, msg jetstream.Msg) (err error) {
+	defer func() {
+		// A panic in a stage is a bug for that message, not a reason to
+		// lose the consumer: treat it as a permanent failure of the message.
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("panic: %v", r))
+		}
+	}()
+	req, err := s.dec(ctx, msg)
+	if err != nil {
+		return Permanent(fmt.Errorf("decode: %w", err))
+	}
+	resp, err := s.e(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := s.enc(ctx, resp); err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	return nil
+}
+
+// keepInProgress tells the server the message is still being worked on,
+// every third of AckWait, so long work is not redelivered elsewhere.
+func (s *Subscriber[Req, Resp]) keepInProgress(msg jetstream.Msg) (stop func()) {
+	if s.inProgress <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(s.inProgress)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func (s *Subscriber[Req, Resp]) settle(ctx context.Context, msg jetstream.Msg, delivered, streamSeq uint64, err error) Outcome {
+	log := s.logger.With("subject", msg.Subject(), "deliveries", delivered)
+	if err == nil {
+		if aerr := msg.Ack(); aerr != nil {
+			log.ErrorContext(ctx, "ack failed; message will be redelivered", "err", aerr)
+			return OutcomeFailed
+		}
+		return OutcomeAcked
+	}
+	lastTry := s.maxDeliver > 0 && delivered >= uint64(s.maxDeliver)
+	if IsPermanent(err) || lastTry {
+		reason := err.Error()
+		if lastTry && !IsPermanent(err) {
+			reason = fmt.Sprintf("failed %d deliveries: %s", delivered, reason)
+		}
+		if derr := s.deadLetter(ctx, msg, delivered, streamSeq, reason); derr != nil {
+			// The dead letter is not stored: keep the message rather
+			// than lose it.
+			log.ErrorContext(ctx, "dead letter failed; message kept for redelivery", "err", derr, "reason", reason)
+			_ = msg.NakWithDelay(s.backoff(delivered))
+			return OutcomeFailed
+		}
+		if terr := msg.TermWithReason(truncate(reason, 200)); terr != nil {
+			log.ErrorContext(ctx, "term failed after dead letter", "err", terr)
+		}
+		log.WarnContext(ctx, "message dead-lettered", "reason", reason, "dlq", DLQSubject(s.service))
+		return OutcomeDeadLetter
+	}
+	delay, ok := RetryDelay(err)
+	if !ok {
+		delay = s.backoff(delivered)
+	}
+	log.WarnContext(ctx, "message will be retried", "err", err, "delay", delay)
+	if nerr := msg.NakWithDelay(delay); nerr != nil {
+		log.ErrorContext(ctx, "nak failed; message will be redelivered after AckWait", "err", nerr)
+		return OutcomeFailed
+	}
+	return OutcomeNaked
+}
+
+// deadLetter stores the message on news.dlq.<service> with the reason and
+// origin in headers. Its Nats-Msg-Id is derived from the stream sequence, so
+// a retried dead letter is stored once.
+func (s *Subscriber[Req, Resp]) deadLetter(ctx context.Context, msg jetstream.Msg, delivered, streamSeq uint64, reason string) error {
+	return DeadLetter(ctx, s.pub, s.service, msg.Subject(), msg.Headers(), msg.Data(), delivered, streamSeq, reason)
+}
+
+// DeadLetter publishes data, which came from subject, to the service's
+// dead-letter subject.
+func DeadLetter(ctx context.Context, pub *Publisher, service, subject string, hdr nats.Header, data []byte, delivered, streamSeq uint64, reason string) error {
+	h := nats.Header{}
+	for k, v := range hdr {
+		if k == HeaderMsgID {
+			continue
+		}
+		h[k] = v
+	}
+	h.Set(HeaderDLQReason, truncate(sanitizeHeader(reason), 1024))
+	h.Set(HeaderDLQSubject, subject)
+	h.Set(HeaderDLQService, service)
+	h.Set(HeaderDLQStreamSeq, strconv.FormatUint(streamSeq, 10))
+	h.Set(HeaderDLQDeliveries, strconv.FormatUint(delivered, 10))
+	contentType := h.Get(HeaderContentType)
+	h.Del(HeaderContentType)
+	_, err := pub.PublishRaw(ctx, DLQSubject(service), fmt.Sprintf("%s-%d", service, streamSeq), contentType, data, h)
+	return err
+}
+
+func sanitizeHeader(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
