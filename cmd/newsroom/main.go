@@ -12,53 +12,93 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(cli(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(cli(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// cli runs one command and returns the process exit code.
-func cli(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
+// command is one subcommand. Each lives in its own file and registers
+// itself in init.
+type command struct {
+	name    string
+	summary string
+	// help is printed by "newsroom help NAME": flags and environment.
+	help string
+	run  func(ctx context.Context, io cmdIO, args []string) error
+}
+
+// cmdIO is a command's environment.
+type cmdIO struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+var commands = map[string]command{}
+
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("newsroom: command registered twice: " + c.name)
 	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	commands[c.name] = c
+}
+
+// errUsage makes cli exit with status 2 after the message.
+type errUsage string
+
+func (e errUsage) Error() string { return string(e) }
+
+// cli runs one command and returns the process exit code.
+func cli(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
+		if name == "help" && len(args) > 0 {
+			name = args[0]
+		}
+		if c, ok := commands[name]; ok && name != "help" {
+			fmt.Fprintf(stdout, "newsroom %s: %s\n\n%s", c.name, c.summary, c.help)
+			return 0
+		}
+		fmt.Fprint(stdout, usage())
 		return 0
-	default:
-		fmt.Fprintf(stderr, "newsroom: unknown command %q\n\n%s", cmd, usage)
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "newsroom: unknown command %q\n\n%s", name, usage())
 		return 2
 	}
+	err := c.run(ctx, cmdIO{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
 	if err != nil {
-		fmt.Fprintf(stderr, "newsroom %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "newsroom %s: %v\n", name, err)
+		if _, isUsage := err.(errUsage); isUsage {
+			return 2
+		}
 		return 1
 	}
 	return 0
 }
 
-const usage = `usage: newsroom [command]
-
-commands:
-  serve     run the whole pipeline in one process (the default)
-  help      show this help
-
-environment (serve):
-  NEWSROOM_HTTP_ADDR    API and site address (default 127.0.0.1:8080)
-  NEWSROOM_DATA_DIR     data directory (default ./data)
-  NEWSROOM_NATS_URL     use this NATS server instead of the embedded one
-  NEWSROOM_API_TOKENS   comma-separated API tokens ("token" or "editor:token");
-                        when unset one is generated, kept in the data dir and printed
-  NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
-  NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
-  NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
-  OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables configure tracing
-`
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: newsroom [command] [arguments]\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+	}
+	b.WriteString("\n\"newsroom help COMMAND\" describes one command.\n")
+	return b.String()
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/daemon"
 	"github.com/newsroom/newsroom/pkg/kithttp"
 	"github.com/newsroom/newsroom/pkg/natsembed"
 	"github.com/newsroom/newsroom/pkg/telemetry"
@@ -65,6 +66,33 @@ func parseConfig(getenv func(string) string) config {
 		c.siteName = "Newsroom"
 	}
 	return c
+}
+
+func init() {
+	register(command{
+		name:    "serve",
+		summary: "run the whole pipeline in one process (the default)",
+		help: `Starts an embedded NATS server with JetStream (or connects to NEWSROOM_NATS_URL),
+the four services, and the API and site on one address.
+
+environment:
+  NEWSROOM_HTTP_ADDR    API and site address (default 127.0.0.1:8080)
+  NEWSROOM_DATA_DIR     data directory (default ./data)
+  NEWSROOM_NATS_URL     use this NATS server instead of the embedded one
+  NEWSROOM_API_TOKENS   comma-separated API tokens ("token" or "editor:token");
+                        when unset one is generated, kept in the data dir and printed
+  NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
+  NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
+  NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
+  OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables configure tracing
+`,
+		run: func(ctx context.Context, cio cmdIO, args []string) error {
+			if len(args) > 0 {
+				return errUsage("serve takes no arguments; it is configured by the environment")
+			}
+			return serve(ctx, cio.getenv, cio.stdout, cio.stderr)
+		},
+	})
 }
 
 // serve runs the all-in-one until ctx ends.
@@ -237,12 +265,7 @@ func (p *pipeline) run(ctx context.Context, ln net.Listener) error {
 // telemetry.
 func (p *pipeline) close() {
 	for _, nc := range p.conns {
-		_ = nc.Drain()
-	}
-	for _, nc := range p.conns {
-		for !nc.IsClosed() {
-			time.Sleep(10 * time.Millisecond)
-		}
+		daemon.Drain(nc)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
