@@ -82,3 +82,22 @@ var Jaeger = Program{Name: "jaeger", Env: "NEWSROOM_JAEGER_BIN",
 // Buf is the protobuf tool, built from github.com/bufbuild/buf@v1.70.0.
 var Buf = Program{Name: "buf", Env: "NEWSROOM_BUF_BIN",
 	How: "build it with: go -C tools/buf build -o ../../.bin/buf github.com/bufbuild/buf/cmd/buf (.ci/run does)"}
+
+// SharedDir is the read-only ../shared folder beside the repository
+// (fixtures, conformance suites, evaluation data), or NEWSROOM_SHARED_DIR.
+// Tests that need it fail when it is missing: it is present in CI.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("NEWSROOM_SHARED_DIR"); d != "" {
+		return d
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(root), "shared")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the shared folder (fixtures, conformance, eval) is missing: %v; set NEWSROOM_SHARED_DIR", err)
+	}
+	return dir
+}
