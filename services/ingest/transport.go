@@ -15,8 +15,8 @@ import (
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/kithttp"
 	"github.com/newsroom/newsroom/pkg/problem"
-	"github.com/newsroom/newsroom/services/ingest/formats"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
+	"github.com/newsroom/newsroom/services/ingest/formats"
 )
 
 // MaxBodyBytes is the largest submission accepted; larger ones get 413.
@@ -119,4 +119,3 @@ func unsupported(ct string) *problem.Details {
 		fmt.Sprintf("%q is not accepted; send application/json or text/plain.", ct),
 		problem.FieldError{Field: "Content-Type", Detail: "unsupported"})
 }
-
