@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/kithttp"
@@ -29,20 +27,10 @@ func (i *Ingest) Handler() http.Handler {
 	submit := kithttp.Endpoint[SubmitRequest, SubmitResponse](svc.Submit)
 	status := kithttp.Endpoint[string, Status](svc.Status)
 
-	mux.Handle("POST /v1/articles", kithttp.NewServer(submit, decodeSubmit(true), encodeAccepted, nil))
-	mux.Handle("PUT /v1/articles/{id}", kithttp.NewServer(submit, decodeSubmit(false), encodeAccepted, nil))
-	mux.Handle("GET /v1/articles/{id}", kithttp.NewServer(status, decodeID, encodeJSON[Status], nil))
-
-	var h http.Handler = i.auth.Middleware(mux)
-	return otelhttp.NewHandler(h, Name,
-		otelhttp.WithTracerProvider(i.deps.Tracer),
-		otelhttp.WithPropagators(bus.Propagator),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			if r.Pattern != "" {
-				return r.Pattern
-			}
-			return r.Method + " " + r.URL.Path
-		}))
+	kithttp.Handle(mux, "POST /v1/articles", kithttp.NewServer(submit, decodeSubmit(true), encodeAccepted, nil))
+	kithttp.Handle(mux, "PUT /v1/articles/{id}", kithttp.NewServer(submit, decodeSubmit(false), encodeAccepted, nil))
+	kithttp.Handle(mux, "GET /v1/articles/{id}", kithttp.NewServer(status, decodeID, encodeJSON[Status], nil))
+	return kithttp.Traced(i.auth.Middleware(mux), Name, i.deps.Tracer, bus.Propagator)
 }
 
 func encodeAccepted(_ context.Context, w http.ResponseWriter, resp SubmitResponse) error {
