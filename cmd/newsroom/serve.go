@@ -236,6 +236,18 @@ func (p *pipeline) handler() http.Handler {
 // run serves HTTP and runs every consumer until ctx ends, then drains.
 func (p *pipeline) run(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.runConsumers(gctx) })
+	g.Go(func() error { return kithttp.Serve(gctx, ln, p.handler()) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// runConsumers runs every service's consumer until ctx ends.
+func (p *pipeline) runConsumers(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
 	consumers := []struct {
 		name string
 		run  func(context.Context, *nats.Conn, bus.RunOptions) error
@@ -253,12 +265,7 @@ func (p *pipeline) run(ctx context.Context, ln net.Listener) error {
 			return nil
 		})
 	}
-	g.Go(func() error { return kithttp.Serve(gctx, ln, p.handler()) })
-	err := g.Wait()
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return err
+	return g.Wait()
 }
 
 // close drains every connection (publishes in flight complete) and flushes
