@@ -20,15 +20,16 @@ func Make(s string, n int) string {
 		}
 		r = unicode.ToLower(r)
 		switch {
-		case r == 'ß':
-			r = 's'
-			fallthrough
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+		case r == 'ß' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
 			}
 			dash = false
-			b.WriteRune(r)
+			if r == 'ß' {
+				b.WriteString("ss")
+			} else {
+				b.WriteRune(r)
+			}
 		default:
 			dash = true
 		}
