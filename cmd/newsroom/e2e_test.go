@@ -111,23 +111,24 @@ func startNewsroom(t *testing.T, dataDir, addr string, extraEnv ...string) *proc
 			t.Logf("newsroom log:\n%s", tail(p.out.String(), 4000))
 		}
 	})
+	// The token line, if any, comes before the running line.
 	running := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		token := ""
 		for sc.Scan() {
 			line := sc.Text()
 			p.out.Write([]byte(line + "\n"))
 			if tok, ok := strings.CutPrefix(line, "API token (kept in "); ok {
-				_, tok, _ = strings.Cut(tok, "): ")
-				p.token = tok
+				_, token, _ = strings.Cut(tok, "): ")
 			}
 			if strings.HasPrefix(line, "newsroom is running") {
-				running <- line
+				running <- token
 			}
 		}
 	}()
 	select {
-	case <-running:
+	case p.token = <-running:
 	case <-p.done:
 		t.Fatalf("newsroom exited during start:\n%s", p.out.String())
 	case <-time.After(60 * time.Second):

@@ -139,10 +139,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	defer p.close()
 
-	fmt.Fprintf(stdout, "newsroom is running: API and site at %s\n", cfg.publicURL)
 	if generated != "" {
 		fmt.Fprintf(stdout, "API token (kept in %s): %s\n", filepath.Join(cfg.dataDir, tokenFile), generated)
 	}
+	fmt.Fprintf(stdout, "newsroom is running: API and site at %s\n", cfg.publicURL)
 	return p.run(ctx, ln)
 }
 
