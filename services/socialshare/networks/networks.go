@@ -195,7 +195,7 @@ type HTTP struct {
 	// TransientCode, if set, marks API error codes that are worth a retry
 	// whatever the HTTP status (the Graph API's throttling codes).
 	TransientCode func(code string) bool
-	Now       func() time.Time
+	Now           func() time.Time
 }
 
 // Do sends req (its body must be replayable via GetBody or nil) and
