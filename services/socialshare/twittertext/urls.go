@@ -43,6 +43,18 @@ func ExtractURLs(text string, withoutProtocol bool) []URL {
 			i += size
 			continue
 		}
+		// A URL holds a dot and no space: skip tokens without a dot.
+		end := i
+		for end < len(text) && text[end] != '.' && text[end] != ' ' && text[end] != '\n' {
+			end++
+		}
+		if end == len(text) || text[end] != '.' {
+			i = max(end, i+1)
+			for i < len(text) && !utf8.RuneStart(text[i]) {
+				i++
+			}
+			continue
+		}
 		m, ok := matchURL(text, i)
 		if !ok {
 			_, size := utf8.DecodeRuneInString(text[i:])
@@ -82,11 +94,10 @@ type urlMatch struct {
 func matchURL(text string, start int) (urlMatch, bool) {
 	m := urlMatch{start: start}
 	pos := start
-	lower := strings.ToLower(text[start:min(len(text), start+8)])
 	switch {
-	case strings.HasPrefix(lower, protocolHTTPS):
+	case hasPrefixFold(text[start:], protocolHTTPS):
 		m.protocolLen = len(protocolHTTPS)
-	case strings.HasPrefix(lower, protocolHTTP):
+	case hasPrefixFold(text[start:], protocolHTTP):
 		m.protocolLen = len(protocolHTTP)
 	}
 	pos += m.protocolLen
@@ -526,6 +537,23 @@ func isASCIIAlnum(r rune) bool {
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPrefixFold is an ASCII case-insensitive strings.HasPrefix.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
 			return false
 		}
 	}
