@@ -414,3 +414,61 @@ func FuzzShorten(f *testing.F) {
 		}
 	})
 }
+
+// TestBlueskyFacetsOnComposedPost: in a post whose text mixes accents, CJK
+// and emoji sequences, the link facet covers exactly the displayed link
+// and each hashtag facet exactly its "#tag", by UTF-8 byte offsets that
+// are recomputed here from rune widths, not by searching the text.
+func TestBlueskyFacetsOnComposedPost(t *testing.T) {
+	c, _ := New(nil)
+	r, _ := RulesFor(Bluesky)
+	a := &newsroomv1.Article{Id: "mixed", Headline: "Éléphants à Tōkyō 東京 👨‍👩‍👧‍👦 🇯🇵", Dek: "Café ☕️ crème",
+		Tags: []*newsroomv1.Tag{{Name: "Tōkyō", Salience: 1}, {Name: "東京", Salience: 0.5}}}
+	p, err := c.Compose(Input{Article: a, URL: pageURL}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byteOffset := func(runeIndex int) int {
+		n := 0
+		for i, rr := range []rune(p.Text) {
+			if i == runeIndex {
+				return n
+			}
+			n += utf8.RuneLen(rr)
+		}
+		return n
+	}
+	runes := []rune(p.Text)
+	find := func(sub string) (int, int) {
+		sr := []rune(sub)
+		for i := 0; i+len(sr) <= len(runes); i++ {
+			if string(runes[i:i+len(sr)]) == sub {
+				return byteOffset(i), byteOffset(i + len(sr))
+			}
+		}
+		t.Fatalf("%q not in %q", sub, p.Text)
+		return 0, 0
+	}
+	want := map[string][2]int{}
+	s, e := find(DisplayLink(p.Link))
+	want[richtext.TypeLink] = [2]int{s, e}
+	s, e = find("#Tōkyō")
+	want["Tōkyō"] = [2]int{s, e}
+	s, e = find("#東京")
+	want["東京"] = [2]int{s, e}
+	if len(p.Facets) != 3 {
+		t.Fatalf("facets %+v on %q", p.Facets, p.Text)
+	}
+	for _, f := range p.Facets {
+		k := f.Features[0].Tag
+		if f.Features[0].Type == richtext.TypeLink {
+			k = richtext.TypeLink
+			if f.Features[0].URI != p.Link {
+				t.Errorf("link facet points at %s", f.Features[0].URI)
+			}
+		}
+		if got := [2]int{f.Index.ByteStart, f.Index.ByteEnd}; got != want[k] {
+			t.Errorf("%s facet at %v, want %v in %q", k, got, want[k], p.Text)
+		}
+	}
+}
