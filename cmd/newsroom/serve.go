@@ -84,6 +84,8 @@ environment:
   NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
   NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
   NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
+  SOCIALSHARE_*         social networks: credentials (or *_FILE secrets), delays, rates,
+                        templates; without credentials a network stays in dry run
   OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables configure tracing
 `,
 		run: func(ctx context.Context, cio cmdIO, args []string) error {
@@ -216,8 +218,15 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if err != nil {
 		return nil, err
 	}
+	soCfg, err := socialshare.ConfigFromEnv(cfg.env)
+	if err != nil {
+		return nil, err
+	}
+	if soCfg.Site == "" {
+		soCfg.Site = cfg.siteName
+	}
 	if p.socialshare, err = socialshare.New(ctx, socialshare.Deps{JS: so.js, Tracer: so.tel.TracerProvider, Logger: so.log},
-		socialshare.Config{}); err != nil {
+		soCfg); err != nil {
 		return nil, err
 	}
 	return p, nil

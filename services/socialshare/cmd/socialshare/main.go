@@ -4,6 +4,8 @@
 // Environment, besides daemon.Config's (NATS_URL, HTTP_ADDR, OTEL_*):
 //
 //	NEWSROOM_API_TOKENS  tokens accepted by GET /v1/articles/{id}/shares (required)
+//	SOCIALSHARE_*        networks, credentials (or *_FILE secret files), delays,
+//	                     rates and templates: see socialshare.ConfigFromEnv
 package main
 
 import (
@@ -34,8 +36,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 			if err != nil {
 				return daemon.Service{}, fmt.Errorf("NEWSROOM_API_TOKENS: %w", err)
 			}
-			svc, err := socialshare.New(ctx, socialshare.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger},
-				socialshare.Config{Streams: p.Streams})
+			cfg, err := socialshare.ConfigFromEnv(getenv)
+			if err != nil {
+				return daemon.Service{}, err
+			}
+			cfg.Streams = p.Streams
+			svc, err := socialshare.New(ctx, socialshare.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger}, cfg)
 			if err != nil {
 				return daemon.Service{}, err
 			}
