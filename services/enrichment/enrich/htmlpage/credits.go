@@ -1,0 +1,117 @@
+package htmlpage
+
+import (
+	"strings"
+
+	"golang.org/x/net/html/atom"
+
+	"github.com/newsroom/newsroom/services/enrichment/enrich/clean"
+)
+
+// bylineHints in a class or id mark an element that shows the author.
+var bylineHints = []string{"byline", "by-line", "author", "writer", "contributor", "reporter", "posted-by", "postedby"}
+
+// notBylineHints mark author boxes that hold more than a credit, or
+// furniture named after authors.
+var notBylineHints = []string{"author-bio", "authorbio", "about-author", "author-description", "author_bio",
+	"author-avatar", "author-image", "author-img", "author-photo", "authorimage", "author-social", "author-follow",
+	"comment", "avatar", "headshot"}
+
+// findCredits collects visible author credits: rel=author links,
+// itemprop=author, elements whose class names a byline, and short texts
+// starting with "By". It returns the index of the first h1.
+func (p *Page) findCredits(root *node) int {
+	h1 := -1
+	walk(root, func(n *node) bool {
+		if n.tag == atom.H1 && h1 < 0 {
+			h1 = n.index
+		}
+		return true
+	})
+	dist := func(n *node) int {
+		if h1 < 0 {
+			return -1
+		}
+		d := n.index - h1
+		if d < 0 {
+			// Before the headline: count it as farther than after.
+			d = -d * 2
+		}
+		return d
+	}
+	var rec func(n *node, negative bool)
+	rec = func(n *node, negative bool) {
+		if n.isText() {
+			return
+		}
+		switch n.tag {
+		case atom.Nav, atom.Footer, atom.Form, atom.Button, atom.Select:
+			return
+		}
+		cid := strings.ToLower(n.classID())
+		if !negative && cid != "" && clean.IsNegative(cid) && !hasHint(cid, bylineHints) {
+			negative = true
+		}
+		if !negative {
+			if strings.EqualFold(n.attr("rel"), "author") || strings.Contains(strings.ToLower(n.attr("rel")), "author") {
+				if t := textOf(n, 200); t != "" && len(t) < 120 {
+					p.Credits = append(p.Credits, Credit{Raw: t, Source: "rel-author", Rule: "rel=author", Order: n.index, AfterHeadline: dist(n), URL: n.attr("href")})
+				}
+				return
+			}
+			if strings.EqualFold(n.attr("itemprop"), "author") {
+				t := ""
+				walk(n, func(m *node) bool {
+					if t == "" && strings.EqualFold(m.attr("itemprop"), "name") {
+						t = m.attr("content")
+						if t == "" {
+							t = textOf(m, 200)
+						}
+					}
+					return t == ""
+				})
+				if t == "" {
+					t = n.attr("content")
+				}
+				if t == "" {
+					t = textOf(n, 200)
+				}
+				if t != "" && len(t) < 150 {
+					p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: "itemprop=author", Order: n.index, AfterHeadline: dist(n)})
+					return
+				}
+			}
+			if cid != "" && hasHint(cid, bylineHints) && !hasHint(cid, notBylineHints) && n.tag != atom.Img && n.tag != atom.Meta {
+				t := textOf(n, 300)
+				if t != "" && len(t) <= 150 {
+					p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: "class", Order: n.index, AfterHeadline: dist(n)})
+					return
+				}
+			}
+			// "By Jane Doe" as the first text of a small element.
+			if len(n.children) > 0 && n.children[0].isText() && n.tag != atom.P && n.tag != atom.Li {
+				first := strings.TrimSpace(n.children[0].text)
+				if strings.HasPrefix(first, "By ") || first == "By" || strings.HasPrefix(first, "by ") || first == "by" {
+					if t := textOf(n, 200); len(t) < 120 {
+						p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-text", Rule: "by-prefix", Order: n.index, AfterHeadline: dist(n)})
+						return
+					}
+				}
+			}
+		}
+		for _, c := range n.children {
+			rec(c, negative)
+		}
+	}
+	rec(root, false)
+	return h1
+}
+
+func hasHint(s string, hints []string) bool {
+	for _, h := range hints {
+		if strings.Contains(s, h) {
+			return true
+		}
+	}
+	return false
+}
