@@ -65,6 +65,11 @@ func (s *story) bylines() {
 	}
 	var chosen []candidate
 	switch {
+	case len(structured) > 0 && len(meta) > 0 && strictSubset(meta, structured):
+		// JSON-LD author lists are often padded with editors and
+		// contributors; the page's own author tags naming fewer of the same
+		// people are the byline.
+		chosen = meta
 	case len(structured) > 0:
 		chosen = structured
 	case len(meta) > 0:
@@ -233,4 +238,21 @@ func (s *story) isPublisher(name string) bool {
 		}
 	}
 	return false
+}
+
+// strictSubset reports whether every name in a is in b, and b has more.
+func strictSubset(a, b []candidate) bool {
+	in := map[string]bool{}
+	for _, c := range b {
+		in[byline.Key(c.credit.Name)] = true
+	}
+	as := map[string]bool{}
+	for _, c := range a {
+		k := byline.Key(c.credit.Name)
+		if !in[k] {
+			return false
+		}
+		as[k] = true
+	}
+	return len(as) < len(in)
 }

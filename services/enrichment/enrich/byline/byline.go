@@ -110,6 +110,14 @@ func Split(raw string) []Credit {
 	raw = reHandle.ReplaceAllString(raw, " ")
 	raw = reParens.ReplaceAllString(raw, " ")
 	raw = strings.TrimSpace(reLead.ReplaceAllString(strings.TrimSpace(raw), ""))
+	// "View all posts by Jane Doe", "More articles by Jane Doe": the name
+	// follows the last " by ". "X as told to Jane Doe": the writer is Jane.
+	for _, sep := range []string{" as told to ", " by "} {
+		if i := strings.LastIndex(strings.ToLower(raw), sep); i > 0 {
+			raw = raw[i+len(sep):]
+			break
+		}
+	}
 	raw = reDate.ReplaceAllString(raw, "")
 	// Credentials go before splitting at commas: "Robert Moffit, Ph.D."
 	// and "Lauren Manaker MS, RDN, LD" are one person.
@@ -330,7 +338,8 @@ func LooksLikeName(s string) bool {
 	caps := 0
 	for _, w := range words {
 		lw := strings.ToLower(strings.Trim(w, ".,'’"))
-		if notNames[lw] {
+		initial := utf8.RuneCountInString(lw) == 1 && unicode.IsUpper([]rune(w)[0])
+		if notNames[lw] && !initial {
 			return false
 		}
 		if strings.ContainsRune(lw, '-') {

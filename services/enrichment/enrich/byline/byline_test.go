@@ -29,7 +29,9 @@ func TestSplit(t *testing.T) {
 		{"Kelly  Quinlan", []Credit{{Name: "Kelly Quinlan"}}},
 		{"Stephen Edelstein - Contributing Writer", []Credit{{Name: "Stephen Edelstein"}}},
 		{"Jim Walsh, Cherry Hill Courier-Post", []Credit{{Name: "Jim Walsh", Organization: "Cherry Hill Courier-Post"}}},
-		{"View all posts by Will Macmaster", nil},
+		{"View all posts by Will Macmaster", []Credit{{Name: "Will Macmaster"}}},
+		{"Amie Mock as told to Heather Eastman", []Credit{{Name: "Heather Eastman"}}},
+		{"Miguel A. Melendez", []Credit{{Name: "Miguel A. Melendez"}}},
 	}
 	for _, tt := range tests {
 		got := Split(tt.raw)

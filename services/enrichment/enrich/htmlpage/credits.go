@@ -81,18 +81,23 @@ func (p *Page) findCredits(root *node) int {
 					return
 				}
 			}
-			if cid != "" && hasHint(cid, bylineHints) && !hasHint(cid, notBylineHints) && n.tag != atom.Img && n.tag != atom.Meta {
-				t := textOf(n, 300)
+			if cid != "" && hasHint(cid, bylineHints) && !hasHint(cid, notBylineHints) && n.tag != atom.Img && n.tag != atom.Meta && !nearImage(n) {
+				t := creditText(n)
 				if t != "" && len(t) <= 150 {
 					p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: "class", Order: n.index, AfterHeadline: dist(n)})
 					return
 				}
 			}
 			// "By Jane Doe" as the first text of a small element.
-			if len(n.children) > 0 && n.children[0].isText() && n.tag != atom.P && n.tag != atom.Li {
+			if len(n.children) > 0 && n.children[0].isText() && n.tag != atom.P && n.tag != atom.Li && !nearImage(n) {
 				first := strings.TrimSpace(n.children[0].text)
 				if strings.HasPrefix(first, "By ") || first == "By" || strings.HasPrefix(first, "by ") || first == "by" {
-					if t := textOf(n, 200); len(t) < 120 {
+					src := n
+					if strings.EqualFold(textOf(n, 20), "by") && n.parent != nil {
+						// "By" alone, the names in the elements beside it.
+						src = n.parent
+					}
+					if t := creditText(src); len(t) < 120 {
 						p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-text", Rule: "by-prefix", Order: n.index, AfterHeadline: dist(n)})
 						return
 					}
@@ -114,4 +119,55 @@ func hasHint(s string, hints []string) bool {
 		}
 	}
 	return false
+}
+
+// nearImage reports a credit that belongs to a picture: an image sits
+// beside it or beside its parent. A photo credit is never a byline.
+func nearImage(n *node) bool {
+	for anc, i := n.parent, 0; anc != nil && i < 2; anc, i = anc.parent, i+1 {
+		for _, c := range anc.children {
+			if c.tag == atom.Img || c.tag == atom.Picture || c.tag == atom.Figure {
+				return true
+			}
+		}
+		if anc.tag == atom.Figure || anc.tag == atom.Figcaption {
+			return true
+		}
+	}
+	return false
+}
+
+// creditText is the text of a byline element with its parts kept apart
+// ("Jane Doe | USA TODAY"), so that names in neighbouring elements do not
+// run together. When the element links to author pages, the links are the
+// names.
+func creditText(n *node) string {
+	var links []string
+	walk(n, func(m *node) bool {
+		if m.tag == atom.A {
+			href := strings.ToLower(m.attr("href"))
+			for _, h := range []string{"/author", "/by/", "/writer", "/profile", "/people/", "/staff/", "/contributor", "/journalist", "/reporter", "/byline", "/users/", "/person/"} {
+				if strings.Contains(href, h) {
+					if t := textOf(m, 100); t != "" {
+						links = append(links, t)
+					}
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if len(links) > 0 {
+		return strings.Join(links, " | ")
+	}
+	var parts []string
+	walk(n, func(m *node) bool {
+		if m.isText() {
+			if t := strings.Join(strings.Fields(m.text), " "); t != "" {
+				parts = append(parts, t)
+			}
+		}
+		return true
+	})
+	return strings.Join(parts, " | ")
 }

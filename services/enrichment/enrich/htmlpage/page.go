@@ -7,6 +7,8 @@ package htmlpage
 
 import (
 	"encoding/json"
+	"html"
+	"strconv"
 	"net/url"
 	"slices"
 	"strings"
@@ -100,9 +102,11 @@ func (p *Page) readHead(root *node) {
 				if _, dup := meta[key]; !dup {
 					meta[key] = content
 					metaOrder = append(metaOrder, key)
-				} else if key == "author" || key == "article:author" {
-					meta[key+"#2"] = content
-					metaOrder = append(metaOrder, key+"#2")
+				} else if creditMeta[key] && len(metaOrder) < 200 {
+					// Several authors get several tags.
+					k := key + "#" + strconv.Itoa(len(metaOrder))
+					meta[k] = content
+					metaOrder = append(metaOrder, k)
 				}
 			}
 		case atom.Link:
@@ -129,7 +133,7 @@ func (p *Page) readHead(root *node) {
 	if p.Description == "" {
 		p.Description = firstOf(meta, "og:description", "description", "twitter:description")
 	}
-	p.SiteName = firstOf(meta, "og:site_name", "application-name", "twitter:site")
+	p.SiteName = firstOf(meta, "og:site_name", "application-name")
 	if p.SiteName != "" {
 		p.Publishers = append(p.Publishers, p.SiteName)
 	}
@@ -145,8 +149,7 @@ func (p *Page) readHead(root *node) {
 	}
 	for _, key := range metaOrder {
 		base, _, _ := strings.Cut(key, "#")
-		switch base {
-		case "author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl", "dcterms.creator", "cxenseparse:author", "citation_author":
+		if creditMeta[base] {
 			v := meta[key]
 			if strings.Contains(v, "://") || strings.HasPrefix(v, "www.") {
 				// A profile URL (Facebook, the site's author page), not a name.
@@ -156,6 +159,10 @@ func (p *Page) readHead(root *node) {
 		}
 	}
 }
+
+// creditMeta are the meta tags that name authors.
+var creditMeta = map[string]bool{"author": true, "article:author": true, "parsely-author": true, "sailthru.author": true,
+	"dc.creator": true, "byl": true, "dcterms.creator": true, "cxenseparse:author": true, "citation_author": true}
 
 func firstOf(m map[string]string, keys ...string) string {
 	for _, k := range keys {
@@ -191,6 +198,7 @@ func (p *Page) readJSONLD(s string) {
 			return
 		}
 	}
+	v = unescapeAll(v, 0)
 	st := &ldState{byID: map[string]map[string]any{}}
 	var collect func(v any, depth int)
 	collect = func(v any, depth int) {
@@ -408,4 +416,26 @@ func (p *Page) finishHead() {
 	}
 	slices.Sort(p.Publishers)
 	p.Publishers = slices.Compact(p.Publishers)
+}
+
+// unescapeAll decodes HTML entities left in JSON-LD strings ("O&#039;Neil").
+func unescapeAll(v any, depth int) any {
+	if depth > 12 {
+		return v
+	}
+	switch t := v.(type) {
+	case string:
+		if strings.IndexByte(t, '&') >= 0 {
+			return html.UnescapeString(t)
+		}
+	case []any:
+		for i := range t {
+			t[i] = unescapeAll(t[i], depth+1)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = unescapeAll(e, depth+1)
+		}
+	}
+	return v
 }

@@ -1,0 +1,173 @@
+package enrich_test
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/newsroom/newsroom/pkg/testtool"
+	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
+	"github.com/newsroom/newsroom/services/enrichment/enrich"
+	"github.com/newsroom/newsroom/services/enrichment/enrich/byline"
+)
+
+// Byline targets of the issue, on the dev half of the data set.
+const (
+	targetMatch    = 0.85
+	targetInvented = 0.10
+)
+
+type truthPage struct {
+	URL     string   `json:"url"`
+	Site    string   `json:"site"`
+	Title   string   `json:"title"`
+	Authors []string `json:"authors"`
+	Text    string   `json:"text"`
+}
+
+// score accumulates the README's byline scoring.
+type score struct {
+	pages, matched, tp, fp, fn, noAuthor, invented int
+}
+
+func (s *score) add(truth, got []string) bool {
+	norm := func(ns []string) []string {
+		var out []string
+		for _, n := range ns {
+			if k := byline.Normalized(n); k != "" && !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	t, g := norm(truth), norm(got)
+	s.pages++
+	ok := slices.Equal(t, g)
+	if ok {
+		s.matched++
+	}
+	for _, n := range g {
+		if slices.Contains(t, n) {
+			s.tp++
+		} else {
+			s.fp++
+		}
+	}
+	for _, n := range t {
+		if !slices.Contains(g, n) {
+			s.fn++
+		}
+	}
+	if len(t) == 0 {
+		s.noAuthor++
+		if len(g) > 0 {
+			s.invented++
+		}
+	}
+	return ok
+}
+
+func (s *score) match() float64    { return float64(s.matched) / float64(max(s.pages, 1)) }
+func (s *score) inventedRate() float64 { return float64(s.invented) / float64(max(s.noAuthor, 1)) }
+func (s *score) String() string {
+	p := float64(s.tp) / float64(max(s.tp+s.fp, 1))
+	r := float64(s.tp) / float64(max(s.tp+s.fn, 1))
+	f1 := 0.0
+	if p+r > 0 {
+		f1 = 2 * p * r / (p + r)
+	}
+	return fmt.Sprintf("name-set match %.3f (%d/%d)  precision %.3f  recall %.3f  F1 %.3f  invented %.3f (%d/%d pages without an author)",
+		s.match(), s.matched, s.pages, p, r, f1, s.inventedRate(), s.invented, s.noAuthor)
+}
+
+// TestBylineEval is acceptance 2: bylines over the naeb-dev pages, scored
+// as the data set's README says. The person bylines are what the data
+// set's "authors" are; agency credits (is_organization) are reported
+// separately, because the data set lists a wire credit as the author on
+// one page and as no author on three others. NEWSROOM_EVAL_DIR points the
+// test at another half of the data (the held-out one).
+func TestBylineEval(t *testing.T) {
+	dir := os.Getenv("NEWSROOM_EVAL_DIR")
+	if dir == "" {
+		dir = filepath.Join(testtool.SharedDir(t), "eval", "naeb-dev")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth map[string]truthPage
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 0, len(truth))
+	for k := range truth {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var people, all score
+	var misses []string
+	for _, k := range keys {
+		tp := truth[k]
+		page, err := readGzip(filepath.Join(dir, "html", k+".html.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := enrich.Article(&newsroomv1.Article{Id: "eval", Body: page, BodyFormat: newsroomv1.BodyFormat_BODY_FORMAT_HTML})
+		if err != nil {
+			t.Errorf("%s: %v", k, err)
+			continue
+		}
+		var persons, names []string
+		for _, b := range a.Bylines {
+			names = append(names, b.Name)
+			if !b.IsOrganization {
+				persons = append(persons, b.Name)
+			}
+		}
+		all.add(tp.Authors, names)
+		if !people.add(tp.Authors, persons) {
+			ev := ""
+			for _, b := range a.Bylines {
+				ev += fmt.Sprintf(" [%s org=%v %s/%s %q]", b.Name, b.IsOrganization, b.Evidence.GetSource(), b.Evidence.GetRule(), b.Evidence.GetExcerpt())
+			}
+			misses = append(misses, fmt.Sprintf("%s %-24s truth=%q got=%q%s", k[:8], tp.Site, tp.Authors, persons, ev))
+		}
+	}
+	t.Logf("person bylines: %s", &people)
+	t.Logf("all bylines (agencies included): %s", &all)
+	if testing.Verbose() {
+		for _, m := range misses {
+			t.Log("miss: " + m)
+		}
+	}
+	if people.match() < targetMatch {
+		t.Errorf("name-set match %.3f is below the target %.2f", people.match(), targetMatch)
+	}
+	if people.inventedRate() > targetInvented {
+		t.Errorf("invented-byline rate %.3f is above the target %.2f", people.inventedRate(), targetInvented)
+	}
+}
+
+func readGzip(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(z)
+	return string(b), err
+}
+
+var _ = strings.TrimSpace
