@@ -102,14 +102,14 @@ type story struct {
 	editorImages   bool
 
 	// Found while tidying.
-	headlineFound  string
-	headlineRule   string
-	keywordLine    []string
-	credits        []candidate
-	translations   []*newsroomv1.Translation
-	chromeRemoved  int
-	plain          string
-	detectedLang   lang.Result
+	headlineFound string
+	headlineRule  string
+	keywordLine   []string
+	credits       []candidate
+	translations  []*newsroomv1.Translation
+	chromeRemoved int
+	plain         string
+	detectedLang  lang.Result
 }
 
 // isBinary: NUL bytes, invalid UTF-8, or many control characters.

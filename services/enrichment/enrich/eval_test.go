@@ -75,7 +75,7 @@ func (s *score) add(truth, got []string) bool {
 	return ok
 }
 
-func (s *score) match() float64    { return float64(s.matched) / float64(max(s.pages, 1)) }
+func (s *score) match() float64        { return float64(s.matched) / float64(max(s.pages, 1)) }
 func (s *score) inventedRate() float64 { return float64(s.invented) / float64(max(s.noAuthor, 1)) }
 func (s *score) String() string {
 	p := float64(s.tp) / float64(max(s.tp+s.fp, 1))

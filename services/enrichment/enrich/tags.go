@@ -70,7 +70,7 @@ func (s *story) tags() {
 	text := a.Headline + "\n" + s.plain
 	for _, t := range topics.Classify(text) {
 		add(&newsroomv1.Tag{Name: t.Name, Type: newsroomv1.TagType_TAG_TYPE_TOPIC, Code: t.Code, Salience: t.Score,
-			Count: int32(len(t.Hits)),
+			Count:    int32(len(t.Hits)),
 			Evidence: ev("text", "iptc-mediatopic-cues", 0.4+0.5*t.Score, strings.Join(t.Hits, ", "))})
 	}
 

@@ -267,7 +267,7 @@ func (s *story) captions() {
 			}
 			*b = document.Block{Kind: document.Image, Alt: alt, Caption: c, Credit: cr}
 		case 1:
-			if document.Words(b.Text) > 60 {
+			if !strings.HasSuffix(b.Text, ")") && !photoLabel(b.Text) || document.Words(b.Text) > 60 {
 				continue
 			}
 			c, cr, ok := caption.Split(b.Text)
@@ -283,8 +283,7 @@ func (s *story) captions() {
 // a line labelled as a photo. A paragraph of prose that quotes an agency
 // at its end is not a caption: it would be longer.
 func looksLikeCaption(text, caption string) bool {
-	lt := strings.ToLower(text)
-	if strings.HasPrefix(lt, "photo") || strings.HasPrefix(lt, "foto") || strings.HasPrefix(lt, "image") {
+	if photoLabel(text) {
 		return true
 	}
 	return strings.HasSuffix(strings.TrimSpace(text), ")") && document.Words(caption) <= 40
@@ -336,4 +335,13 @@ func isSubhead(t string) bool {
 	}
 	last, _ := utf8.DecodeLastRuneInString(t)
 	return !strings.ContainsRune(".,;:!”\"’')…", last)
+}
+
+// photoLabel: a line that announces itself as a picture's ("Photo: ...").
+func photoLabel(text string) bool {
+	if len(text) < 5 {
+		return false
+	}
+	lt := strings.ToLower(text[:5])
+	return strings.HasPrefix(lt, "photo") || strings.HasPrefix(lt, "foto") || strings.HasPrefix(lt, "image")
 }

@@ -33,7 +33,7 @@ var creditAgencies = []string{"getty", "reuters", "ap", "afp", "efe", "epa", "sh
 // false when text holds no credit; caption is then text, trimmed.
 func Split(text string) (caption, credit string, ok bool) {
 	text = strings.TrimSpace(text)
-	if text == "" || len(text) > 2000 {
+	if text == "" || len(text) > 2000 || !mayHaveCredit(text) {
 		return text, "", false
 	}
 	if m := reTrailingParen.FindStringSubmatchIndex(text); m != nil {
@@ -58,6 +58,22 @@ func Split(text string) (caption, credit string, ok bool) {
 
 func trimEnd(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), " |—–-;")
+}
+
+// mayHaveCredit is a cheap test before the regular expressions: most
+// paragraphs hold no credit.
+func mayHaveCredit(text string) bool {
+	last := text[len(text)-1]
+	if last == ')' || last == ']' || strings.ContainsAny(text, "/©") {
+		return true
+	}
+	lt := strings.ToLower(text)
+	for _, w := range []string{"photo", "foto", "credit", "crédit", "image", "courtesy", "copyright", "picture", "bild", "illustration", "video", "(c)"} {
+		if strings.Contains(lt, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsCredit reports whether s, on its own, is a photo credit: an agency, a

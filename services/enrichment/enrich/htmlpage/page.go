@@ -8,9 +8,9 @@ package htmlpage
 import (
 	"encoding/json"
 	"html"
-	"strconv"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html/atom"
