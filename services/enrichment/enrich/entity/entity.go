@@ -183,7 +183,7 @@ func Extract(in Input) []Entity {
 
 // scan finds capitalised spans in one paragraph.
 func scan(text string, para int, ntok *int, headline bool) []mention {
-	toks := tokenize(text, para)
+	toks := tokenize(text, para, MaxTokens-*ntok)
 	*ntok += len(toks)
 	if headline {
 		// In a title-case headline every word is capitalised: only spans
@@ -252,7 +252,7 @@ func scan(text string, para int, ntok *int, headline bool) []mention {
 				m.tokens = append(m.tokens, t.text)
 			}
 			m.surface = strings.Join(m.tokens, " ")
-			first := indexOf(toks, span[0])
+			first := i + offset(toks[i:j], span[0])
 			if first > 0 {
 				m.prev = strings.ToLower(toks[first-1].text)
 			}
@@ -293,7 +293,8 @@ func orgAhead(toks []token) bool {
 	return false
 }
 
-func indexOf(toks []token, t token) int {
+// offset is the index of t within toks, a span of at most six tokens.
+func offset(toks []token, t token) int {
 	for i := range toks {
 		if toks[i].pos == t.pos {
 			return i
@@ -313,7 +314,7 @@ func excerpt(toks []token, from, to int) string {
 
 // tokenize splits text into word tokens, noting sentence starts and the
 // punctuation that ends a name.
-func tokenize(text string, para int) []token {
+func tokenize(text string, para int, limit int) []token {
 	var toks []token
 	start := true
 	i := 0
@@ -348,6 +349,9 @@ func tokenize(text string, para int) []token {
 			}
 			i += size
 			continue
+		}
+		if len(toks) >= limit {
+			break
 		}
 		j := i
 		for j < len(text) {
