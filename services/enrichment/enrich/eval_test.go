@@ -114,6 +114,8 @@ func TestBylineEval(t *testing.T) {
 	sort.Strings(keys)
 	var people, all score
 	var misses []string
+	var bodyP, bodyR float64
+	var headlines int
 	for _, k := range keys {
 		tp := truth[k]
 		page, err := readGzip(filepath.Join(dir, "html", k+".html.gz"))
@@ -124,6 +126,15 @@ func TestBylineEval(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", k, err)
 			continue
+		}
+		p, r := overlap(a.Body, tp.Text)
+		bodyP += p
+		bodyR += r
+		if os.Getenv("EVAL_BODY") != "" && (p < 0.5 || r < 0.5) {
+			t.Logf("body %s %-22s P %.2f R %.2f words %d/%d start %q", k[:8], tp.Site, p, r, a.WordCount, len(strings.Fields(tp.Text)), cut(a.Body, 100))
+		}
+		if sameWords(a.Headline, tp.Title) {
+			headlines++
 		}
 		var persons, names []string
 		for _, b := range a.Bylines {
@@ -143,6 +154,9 @@ func TestBylineEval(t *testing.T) {
 	}
 	t.Logf("person bylines: %s", &people)
 	t.Logf("all bylines (agencies included): %s", &all)
+	n := float64(len(keys))
+	t.Logf("body against the cleaned text: word precision %.3f, recall %.3f; headline equal to the title on %d/%d pages",
+		bodyP/n, bodyR/n, headlines, len(keys))
 	if testing.Verbose() {
 		for _, m := range misses {
 			t.Log("miss: " + m)
@@ -170,4 +184,40 @@ func readGzip(path string) (string, error) {
 	return string(b), err
 }
 
-var _ = strings.TrimSpace
+// overlap compares the bags of words of got and want: the share of got's
+// words that are in want (precision) and of want's that are in got.
+func overlap(got, want string) (precision, recall float64) {
+	bag := func(s string) map[string]int {
+		m := map[string]int{}
+		for w := range strings.FieldsFuncSeq(strings.ToLower(s), func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
+		}) {
+			m[w]++
+		}
+		return m
+	}
+	g, w := bag(got), bag(want)
+	common, ng, nw := 0, 0, 0
+	for k, c := range g {
+		ng += c
+		common += min(c, w[k])
+	}
+	for _, c := range w {
+		nw += c
+	}
+	if ng == 0 || nw == 0 {
+		return 0, 0
+	}
+	return float64(common) / float64(ng), float64(common) / float64(nw)
+}
+
+func sameWords(a, b string) bool {
+	return strings.Join(strings.Fields(strings.ToLower(a)), " ") == strings.Join(strings.Fields(strings.ToLower(b)), " ")
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

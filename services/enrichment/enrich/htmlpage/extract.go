@@ -42,8 +42,8 @@ func attrOK(n *node, key string) (string, bool) {
 	return "", false
 }
 
-// excluded: skipped with everything inside.
-func excluded(n *node) bool {
+// skipped: never story text, whatever it holds (by tag, role, hidden).
+func skipped(n *node) bool {
 	if n.isText() {
 		return false
 	}
@@ -51,21 +51,41 @@ func excluded(n *node) bool {
 		return true
 	}
 	role := n.attr("role")
-	if role == "navigation" || role == "banner" || role == "contentinfo" || role == "complementary" || role == "dialog" || role == "alert" {
-		return true
-	}
-	return clean.IsNegative(n.classID())
+	return role == "navigation" || role == "banner" || role == "contentinfo" || role == "complementary" || role == "dialog" || role == "alert"
 }
 
-// measure fills text and link lengths, and the readability-style content
-// scores: every paragraph of prose gives points to its parent and half to
-// its grandparent.
+// pageLen is the page's text length, set by contentRoots; excluded needs
+// it. A reader handles one page at a time.
+type reader struct{ pageLen int }
+
+// excluded: skipped with everything inside. A class that names furniture
+// ("share", "related", "sidebar") excludes an element only when it holds
+// less than half the page's text: wrappers and <body> often carry such
+// classes as layout flags ("has-sidebar", "layout--sidebar").
+func (r *reader) excluded(n *node) bool {
+	if skipped(n) {
+		return true
+	}
+	if n.isText() {
+		return false
+	}
+	switch n.tag {
+	case atom.Html, atom.Body, atom.Main:
+		return false
+	}
+	if strings.EqualFold(n.attr("itemprop"), "articleBody") || n.attr("role") == "main" {
+		return false
+	}
+	return clean.IsNegative(n.classID()) && n.textLen*2 < r.pageLen
+}
+
+// measure fills text and link lengths.
 func measure(n *node) {
 	if n.isText() {
 		n.textLen = len(strings.TrimSpace(n.text))
 		return
 	}
-	if excluded(n) {
+	if skipped(n) {
 		return
 	}
 	for _, c := range n.children {
@@ -75,6 +95,17 @@ func measure(n *node) {
 	}
 	if n.tag == atom.A {
 		n.linkLen = n.textLen
+	}
+}
+
+// score gives the readability-style content scores: every paragraph of
+// prose gives points to its parent and half to its grandparent.
+func (r *reader) score(n *node) {
+	if n.isText() || r.excluded(n) {
+		return
+	}
+	for _, c := range n.children {
+		r.score(c)
 	}
 	if n.tag == atom.P || n.tag == atom.Pre || n.tag == atom.Blockquote {
 		if n.textLen >= 25 {
@@ -108,12 +139,14 @@ func measure(n *node) {
 
 // contentRoots picks the story's container and its siblings that carry
 // more of it (stories split by ad slots).
-func contentRoots(root *node) []*node {
+func (r *reader) contentRoots(root *node) []*node {
 	measure(root)
+	r.pageLen = root.textLen
+	r.score(root)
 	var best *node
 	bestScore := 0.0
 	walk(root, func(n *node) bool {
-		if n.isText() || excluded(n) {
+		if n.isText() || r.excluded(n) {
 			return false
 		}
 		if n.score <= 0 {
@@ -162,7 +195,7 @@ func contentRoots(root *node) []*node {
 			out = append(out, sib)
 			continue
 		}
-		if sib.isText() || excluded(sib) {
+		if sib.isText() || r.excluded(sib) {
 			continue
 		}
 		s := sib.score
@@ -178,8 +211,8 @@ func contentRoots(root *node) []*node {
 
 // extract turns the content roots into blocks.
 func extract(root *node) []document.Block {
-	e := &extractor{}
-	for _, r := range contentRoots(root) {
+	e := &extractor{reader: &reader{}}
+	for _, r := range e.contentRoots(root) {
 		e.block(r)
 		e.flush()
 	}
@@ -187,6 +220,7 @@ func extract(root *node) []document.Block {
 }
 
 type extractor struct {
+	*reader
 	out    []document.Block
 	inline strings.Builder // Markdown source of the paragraph being built
 	plain  strings.Builder
@@ -219,7 +253,7 @@ func (e *extractor) block(n *node) {
 		e.text(n.text)
 		return
 	}
-	if excluded(n) {
+	if e.excluded(n) {
 		return
 	}
 	switch n.tag {
@@ -257,7 +291,7 @@ func (e *extractor) block(n *node) {
 			return
 		}
 		for _, li := range n.children {
-			if li.tag != atom.Li || excluded(li) {
+			if li.tag != atom.Li || e.excluded(li) {
 				continue
 			}
 			e.kind = document.ListItem
@@ -362,7 +396,7 @@ func (e *extractor) figure(n *node) {
 	found := false
 	var capNode *node
 	walk(n, func(m *node) bool {
-		if m != n && excluded(m) {
+		if m != n && e.excluded(m) {
 			return false
 		}
 		switch m.tag {
