@@ -178,9 +178,35 @@ func metaChoice(cs []candidate) []candidate {
 	return out
 }
 
-// visibleChoice takes the visible credit nearest the headline, with any
-// other credit element right beside it (several authors in separate links).
+// visibleTier ranks visible credits: an element the page marks as its
+// byline beats a "By" text, which beats a bare link to an author page.
+func visibleTier(rule string) int {
+	switch rule {
+	case "class", "itemprop=author":
+		return 0
+	case "by-prefix", "rel=author":
+		return 1
+	case "author-link":
+		return 2
+	}
+	return 3
+}
+
+// visibleChoice takes, from the strongest kind of visible credit, the one
+// nearest the headline, with any other credit of that kind right beside it
+// (several authors in separate links).
 func visibleChoice(cs []candidate) []candidate {
+	tier := 99
+	for _, c := range cs {
+		tier = min(tier, visibleTier(c.rule))
+	}
+	var same []candidate
+	for _, c := range cs {
+		if visibleTier(c.rule) == tier {
+			same = append(same, c)
+		}
+	}
+	cs = same
 	best := -1
 	for i, c := range cs {
 		if c.dist < 0 {

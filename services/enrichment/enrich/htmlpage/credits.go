@@ -88,6 +88,29 @@ func (p *Page) findCredits(root *node) int {
 					return
 				}
 			}
+			// A link to the author's page ("/author/jane-doe/") near the
+			// headline.
+			if n.tag == atom.A && isAuthorHref(n.attr("href")) && !nearImage(n) {
+				if t := textOf(n, 120); t != "" && len(t) < 80 {
+					if d := dist(n); d >= 0 && d <= 80 {
+						p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: "author-link", Order: n.index, AfterHeadline: d, URL: n.attr("href")})
+					}
+				}
+				return
+			}
+			// "by Jane Doe" as a text run after other text ("posted on
+			// <time> by Jane Doe").
+			for i, c := range n.children {
+				if i == 0 || !c.isText() {
+					continue
+				}
+				t := strings.Join(strings.Fields(c.text), " ")
+				if len(t) > 3 && len(t) < 60 && (strings.HasPrefix(t, "by ") || strings.HasPrefix(t, "By ")) && !nearImage(n) {
+					if d := dist(n); d >= 0 && d <= 40 {
+						p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-text", Rule: "by-text", Order: n.index, AfterHeadline: d})
+					}
+				}
+			}
 			// "By Jane Doe" as the first text of a small element.
 			if len(n.children) > 0 && n.children[0].isText() && n.tag != atom.P && n.tag != atom.Li && !nearImage(n) {
 				first := strings.TrimSpace(n.children[0].text)
@@ -144,16 +167,11 @@ func nearImage(n *node) bool {
 func creditText(n *node) string {
 	var links []string
 	walk(n, func(m *node) bool {
-		if m.tag == atom.A {
-			href := strings.ToLower(m.attr("href"))
-			for _, h := range []string{"/author", "/by/", "/writer", "/profile", "/people/", "/staff/", "/contributor", "/journalist", "/reporter", "/byline", "/users/", "/person/"} {
-				if strings.Contains(href, h) {
-					if t := textOf(m, 100); t != "" {
-						links = append(links, t)
-					}
-					return false
-				}
+		if m.tag == atom.A && isAuthorHref(m.attr("href")) {
+			if t := textOf(m, 100); t != "" {
+				links = append(links, t)
 			}
+			return false
 		}
 		return true
 	})
@@ -170,4 +188,16 @@ func creditText(n *node) string {
 		return true
 	})
 	return strings.Join(parts, " | ")
+}
+
+// isAuthorHref reports a link to an author's page.
+func isAuthorHref(href string) bool {
+	h := strings.ToLower(href)
+	for _, p := range []string{"/author/", "/authors/", "/by/", "/writer/", "/writers/", "/profile/", "/profiles/", "/people/",
+		"/staff/", "/contributor/", "/contributors/", "/journalist/", "/journalists/", "/reporter/", "/byline/", "/users/", "/person/", "/autor/", "/auteur/"} {
+		if strings.Contains(h, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -188,7 +188,7 @@ func (r *reader) contentRoots(root *node) []*node {
 	if best.parent == nil {
 		return []*node{best}
 	}
-	threshold := max(10, bestScore*0.2)
+	threshold := max(5, bestScore*0.15)
 	var out []*node
 	for _, sib := range best.parent.children {
 		if sib == best {
@@ -202,7 +202,8 @@ func (r *reader) contentRoots(root *node) []*node {
 		if sib.textLen > 0 {
 			s *= 1 - float64(sib.linkLen)/float64(sib.textLen)
 		}
-		if s >= threshold || sib.tag == atom.P && sib.textLen > 80 && sib.linkLen*4 < sib.textLen {
+		sameKind := sib.tag == best.tag && sib.attr("class") == best.attr("class") && sib.score > 0
+		if s >= threshold || sameKind || sib.tag == atom.P && sib.textLen > 80 && sib.linkLen*4 < sib.textLen {
 			out = append(out, sib)
 		}
 	}

@@ -158,6 +158,15 @@ func (p *Page) readHead(root *node) {
 			p.Credits = append(p.Credits, Credit{Raw: v, Source: "meta", Rule: base, AfterHeadline: -1})
 		}
 	}
+	// Slack/Twitter unfurl labels: twitter:label1 "Written by", twitter:data1 "Jane Doe".
+	for i := 1; i <= 4; i++ {
+		n := strconv.Itoa(i)
+		if l := strings.ToLower(meta["twitter:label"+n]); l == "written by" || l == "escrito por" || l == "écrit par" {
+			if v := meta["twitter:data"+n]; v != "" {
+				p.Credits = append(p.Credits, Credit{Raw: v, Source: "meta", Rule: "twitter:label", AfterHeadline: -1})
+			}
+		}
+	}
 }
 
 // creditMeta are the meta tags that name authors.
@@ -184,7 +193,11 @@ var articleTypes = map[string]bool{
 type ldState struct {
 	byID     map[string]map[string]any
 	articles []map[string]any
+	pages    []map[string]any
 }
+
+// pageTypes: a page's author counts when no article node names one.
+var pageTypes = map[string]bool{"webpage": true, "itempage": true, "collectionpage": true, "profilepage": false}
 
 func (p *Page) readJSONLD(s string) {
 	if len(s) > 2<<20 {
@@ -218,6 +231,8 @@ func (p *Page) readJSONLD(s string) {
 			}
 			if hasType(t, articleTypes) {
 				st.articles = append(st.articles, t)
+			} else if hasType(t, pageTypes) {
+				st.pages = append(st.pages, t)
 			}
 			if g, ok := t["@graph"]; ok {
 				collect(g, depth+1)
@@ -228,8 +243,16 @@ func (p *Page) readJSONLD(s string) {
 		}
 	}
 	collect(v, 0)
+	before := len(p.Credits)
 	for _, a := range st.articles {
 		p.readLDArticle(a, st)
+	}
+	if len(p.Credits) == before {
+		for _, pg := range st.pages {
+			if _, ok := pg["author"]; ok {
+				p.readLDAuthors(pg, st)
+			}
+		}
 	}
 	// Publisher or website names, wherever they are.
 	for _, n := range st.byID {
@@ -312,6 +335,33 @@ func (p *Page) readLDArticle(a map[string]any, st *ldState) {
 			p.Publishers = append(p.Publishers, s)
 		}
 	}
+	p.readLDAuthors(a, st)
+	p.readLDImages(a, st)
+}
+
+func (st *ldState) resolve(v any) (map[string]any, string) {
+	switch t := v.(type) {
+	case string:
+		if n, ok := st.byID[t]; ok {
+			return n, ""
+		}
+		return nil, t
+	case map[string]any:
+		if name, _ := t["name"].(string); name == "" {
+			if id, ok := t["@id"].(string); ok {
+				if n, ok := st.byID[id]; ok {
+					return n, ""
+				}
+			}
+		}
+		return t, ""
+	}
+	return nil, ""
+}
+
+// readLDAuthors reads the author (or creator) of a JSON-LD node.
+func (p *Page) readLDAuthors(a map[string]any, st *ldState) {
+	resolve := st.resolve
 	authors := a["author"]
 	if authors == nil {
 		authors = a["creator"]
@@ -357,7 +407,11 @@ func (p *Page) readLDArticle(a map[string]any, st *ldState) {
 		}
 		p.Credits = append(p.Credits, c)
 	}
-	// Images with captions and credits.
+}
+
+// readLDImages reads an article's images with captions and credits.
+func (p *Page) readLDImages(a map[string]any, st *ldState) {
+	resolve := st.resolve
 	var imgs []any
 	switch t := a["image"].(type) {
 	case []any:
