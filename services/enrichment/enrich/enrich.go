@@ -171,6 +171,15 @@ func (s *story) headline() {
 		return
 	}
 	switch {
+	case s.page != nil && s.page.H1 != "":
+		// What the reader sees as the headline; the metadata title is
+		// often an SEO variant with the site's name.
+		a.Headline = s.page.H1
+		conf := 0.8
+		if sameText(stripSiteSuffix(s.page.Headline, s.page), s.page.H1) {
+			conf = 0.95
+		}
+		a.Evidence["headline"] = ev("h1", "page-h1", conf, a.Headline)
 	case s.page != nil && s.page.Headline != "":
 		a.Headline = s.page.Headline
 		conf := 0.9
@@ -202,22 +211,38 @@ func (s *story) headline() {
 	}
 }
 
-// stripSiteSuffix drops " | Site" and " - Site" from a page title.
+// stripSiteSuffix drops " | Section | Site" and "Site - " from a page
+// title: segments that name the publication, and the sections between.
 func stripSiteSuffix(h string, p *htmlpage.Page) string {
 	if p == nil {
 		return h
 	}
-	for _, sep := range []string{" | ", " - ", " — ", " – ", " :: "} {
-		i := strings.LastIndex(h, sep)
-		if i <= 0 {
-			continue
-		}
-		tail := foldKey(h[i+len(sep):])
+	isPub := func(seg string) bool {
+		k := foldKey(seg)
 		for _, pub := range p.Publishers {
 			pk := foldKey(pub)
-			if pk != "" && (tail == pk || strings.Contains(tail, pk) || strings.Contains(pk, tail) && len(tail) > 3) {
-				return h[:i]
+			if pk != "" && k != "" && (k == pk || strings.Contains(k, pk) || strings.Contains(pk, k) && len(k) > 3) {
+				return true
 			}
+		}
+		return false
+	}
+	for _, sep := range []string{" | ", " - ", " — ", " – ", " :: "} {
+		parts := strings.Split(h, sep)
+		if len(parts) < 2 {
+			continue
+		}
+		// Trailing: "Headline | News | The Harvard Crimson".
+		if isPub(parts[len(parts)-1]) {
+			end := len(parts) - 1
+			for end > 1 && len(strings.Fields(parts[end-1])) <= 2 {
+				end--
+			}
+			return strings.TrimSpace(strings.Join(parts[:end], sep))
+		}
+		// Leading: "JacketsOnline - Headline".
+		if isPub(parts[0]) {
+			return strings.TrimSpace(strings.Join(parts[1:], sep))
 		}
 	}
 	return h

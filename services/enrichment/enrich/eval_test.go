@@ -135,6 +135,8 @@ func TestBylineEval(t *testing.T) {
 		}
 		if sameWords(a.Headline, tp.Title) {
 			headlines++
+		} else if os.Getenv("EVAL_HEADLINE") != "" {
+			t.Logf("headline %s got %q want %q", k[:8], a.Headline, tp.Title)
 		}
 		var persons, names []string
 		for _, b := range a.Bylines {

@@ -21,6 +21,8 @@ import (
 // Page is what a page says about itself and its story.
 type Page struct {
 	Title string
+	// H1 is the page's first visible h1 of three words or more.
+	H1 string
 	// Headline and its source ("jsonld", "og:title", "h1", "title").
 	Headline, HeadlineSource string
 	Description              string
@@ -68,8 +70,8 @@ func Parse(src string) *Page {
 		p.readJSONLD(s)
 	}
 	p.finishHead()
-	h1 := p.findCredits(root)
-	_ = h1
+	p.findCredits(root)
+	p.H1 = firstH1(root)
 	p.Blocks = extract(root)
 	return p
 }
@@ -492,4 +494,32 @@ func unescapeAll(v any, depth int) any {
 		}
 	}
 	return v
+}
+
+// firstH1 is the text of the first h1 outside navigation that reads like a
+// headline (three words or more; a one-word h1 is usually the site's logo).
+func firstH1(root *node) string {
+	out := ""
+	var rec func(n *node) bool
+	rec = func(n *node) bool {
+		if skipped(n) {
+			return true
+		}
+		if n.tag == atom.H1 {
+			t := textOf(n, 600)
+			if len(strings.Fields(t)) >= 3 {
+				out = t
+				return false
+			}
+			return true
+		}
+		for _, c := range n.children {
+			if !rec(c) {
+				return false
+			}
+		}
+		return true
+	}
+	rec(root)
+	return out
 }
