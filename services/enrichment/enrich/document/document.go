@@ -114,11 +114,16 @@ func Escape(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
+	// The marker of a would-be list item is escaped: "\- x", "2023\. x".
+	marker := -1
 	if blockStart(s) {
-		b.WriteByte('\\')
+		marker = strings.IndexAny(s, "-+.)")
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if i == marker {
+			b.WriteByte('\\')
+		}
 		switch c {
 		case '\\', '*', '_', '`', '[', ']', '<', '>', '|', '~':
 			b.WriteByte('\\')

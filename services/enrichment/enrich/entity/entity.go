@@ -94,9 +94,6 @@ type cand struct {
 func Extract(in Input) []Entity {
 	var mentions []mention
 	ntok := 0
-	if in.Headline != "" {
-		mentions = append(mentions, scan(in.Headline, -1, &ntok, true)...)
-	}
 	for i, p := range in.Paragraphs {
 		if ntok > MaxTokens {
 			break
@@ -131,6 +128,28 @@ func Extract(in Input) []Entity {
 			c.inHead = true
 		}
 		addCues(c, m)
+	}
+	// A title-case headline capitalises every word: it only adds mentions
+	// of names the body has, longest first.
+	if in.Headline != "" {
+		toks := tokenize(in.Headline, -1, 200)
+		for i := 0; i < len(toks); {
+			matched := 0
+			for n := min(6, len(toks)-i); n >= 1; n-- {
+				words := make([]string, n)
+				for k := range n {
+					words[k] = toks[i+k].text
+				}
+				name, _ := normalizeSurface(words)
+				if c := cands[byline.Fold(name)]; name != "" && c != nil {
+					c.inHead = true
+					c.firstPos = 0
+					matched = n
+					break
+				}
+			}
+			i += max(matched, 1)
+		}
 	}
 	for _, c := range order {
 		typeOf(c)
@@ -215,9 +234,9 @@ func scan(text string, para int, ntok *int, headline bool) []mention {
 				j+1 < len(toks) && toks[j+1].capital && !toks[j].endPunct {
 				if lw == "and" || lw == "for" {
 					// "Amazon and Google" are two; "Institute for Basic
-					// Science" is one: only keep "for"/"and" when an
-					// organisation word follows later.
-					if !orgAhead(toks[j+1:]) {
+					// Science" is one: only keep "for"/"and" inside an
+					// organisation's name.
+					if !orgAhead(toks[j+1:]) && !orgAhead(toks[i:j]) {
 						break
 					}
 				}

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"golang.org/x/net/html/atom"
-
-	"github.com/newsroom/newsroom/services/enrichment/enrich/clean"
 )
 
 // bylineHints in a class or id mark an element that shows the author.
@@ -20,7 +18,7 @@ var notBylineHints = []string{"author-bio", "authorbio", "about-author", "author
 // findCredits collects visible author credits: rel=author links,
 // itemprop=author, elements whose class names a byline, and short texts
 // starting with "By". It returns the index of the first h1.
-func (p *Page) findCredits(root *node) int {
+func (p *Page) findCredits(root *node, r *reader) int {
 	h1 := -1
 	walk(root, func(n *node) bool {
 		if n.tag == atom.H1 && h1 < 0 {
@@ -49,7 +47,7 @@ func (p *Page) findCredits(root *node) int {
 			return
 		}
 		cid := strings.ToLower(n.classID())
-		if !negative && cid != "" && clean.IsNegative(cid) && !hasHint(cid, bylineHints) {
+		if !negative && cid != "" && !hasHint(cid, bylineHints) && r.excluded(n) {
 			negative = true
 		}
 		if !negative {

@@ -139,9 +139,8 @@ func (r *reader) score(n *node) {
 
 // contentRoots picks the story's container and its siblings that carry
 // more of it (stories split by ad slots).
+// contentRoots needs root measured and r.pageLen set.
 func (r *reader) contentRoots(root *node) []*node {
-	measure(root)
-	r.pageLen = root.textLen
 	r.score(root)
 	var best *node
 	bestScore := 0.0
@@ -211,8 +210,8 @@ func (r *reader) contentRoots(root *node) []*node {
 }
 
 // extract turns the content roots into blocks.
-func extract(root *node) []document.Block {
-	e := &extractor{reader: &reader{}}
+func extract(root *node, r *reader) []document.Block {
+	e := &extractor{reader: r}
 	for _, r := range e.contentRoots(root) {
 		e.block(r)
 		e.flush()

@@ -70,9 +70,12 @@ func Parse(src string) *Page {
 		p.readJSONLD(s)
 	}
 	p.finishHead()
-	p.findCredits(root)
+	r := &reader{}
+	measure(root)
+	r.pageLen = root.textLen
+	p.findCredits(root, r)
 	p.H1 = firstH1(root)
-	p.Blocks = extract(root)
+	p.Blocks = extract(root, r)
 	return p
 }
 
@@ -502,7 +505,11 @@ func firstH1(root *node) string {
 	out := ""
 	var rec func(n *node) bool
 	rec = func(n *node) bool {
-		if skipped(n) {
+		switch n.tag {
+		case atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Script, atom.Style, atom.Template:
+			return true
+		}
+		if hidden(n) {
 			return true
 		}
 		if n.tag == atom.H1 {

@@ -143,6 +143,15 @@ func Hint(text string) (code string, ok bool) {
 	if c, ok := names[k]; ok {
 		return c, true
 	}
+	// "Auf Deutsch lesen", "En español leer".
+	for _, tail := range []string{" lesen", " leer", " lire", " ler", " leggere"} {
+		if rest, found := strings.CutSuffix(k, tail); found {
+			k = strings.TrimPrefix(strings.TrimPrefix(rest, "auf "), "en ")
+			if c, ok := names[k]; ok {
+				return c, true
+			}
+		}
+	}
 	for _, lead := range leads {
 		if rest, found := strings.CutPrefix(k, lead+" "); found {
 			if c, ok := names[strings.TrimSpace(rest)]; ok {
