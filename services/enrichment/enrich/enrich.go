@@ -24,6 +24,7 @@ package enrich
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -382,6 +383,17 @@ func (s *story) language() {
 
 func (s *story) translationsOut() {
 	a := s.a
+	if s.page != nil {
+		for _, l := range s.page.TranslationLinks {
+			code, _ := lang.Hint(l.Text)
+			s.translations = append(s.translations, &newsroomv1.Translation{Language: code, Url: absURL(l.Href, s.page.Canonical), Label: l.Text})
+		}
+		for _, l := range s.page.Alternates {
+			if code := lang.Normalize(l.Hreflang); code != "" {
+				s.translations = append(s.translations, &newsroomv1.Translation{Language: code, Url: absURL(l.Href, s.page.Canonical), Label: "hreflang " + l.Hreflang})
+			}
+		}
+	}
 	have := map[string]bool{}
 	for _, t := range a.Translations {
 		have[t.Language] = true
@@ -400,4 +412,23 @@ func (s *story) translationsOut() {
 		}
 		a.Evidence["translations"] = ev(s.source, "translation-link", 0.9, strings.Join(labels, "; "))
 	}
+}
+
+// absURL resolves href against base; "" when it cannot be an http(s) URL.
+func absURL(href, base string) string {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return ""
+	}
+	if u.Scheme == "" && base != "" {
+		b, err := url.Parse(base)
+		if err != nil {
+			return ""
+		}
+		u = b.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.String()
 }

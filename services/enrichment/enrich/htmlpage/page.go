@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/newsroom/newsroom/services/enrichment/enrich/document"
+	"github.com/newsroom/newsroom/services/enrichment/enrich/lang"
 )
 
 // Page is what a page says about itself and its story.
@@ -35,8 +36,11 @@ type Page struct {
 	Keywords   []string
 	// Alternates are translations the page links with hreflang.
 	Alternates []document.Link
-	Credits    []Credit
-	Blocks     []document.Block
+	// TranslationLinks are links in the page that offer this story in
+	// another language ("Leer en español").
+	TranslationLinks []document.Link
+	Credits          []Credit
+	Blocks           []document.Block
 	// Images found in JSON-LD, for captions and credits.
 	LDImages []document.Block
 }
@@ -75,6 +79,7 @@ func Parse(src string) *Page {
 	r.pageLen = root.textLen
 	p.findCredits(root, r)
 	p.H1 = firstH1(root)
+	p.TranslationLinks = translationLinks(root)
 	p.Blocks = extract(root, r)
 	return p
 }
@@ -526,6 +531,34 @@ func firstH1(root *node) string {
 			}
 		}
 		return true
+	}
+	rec(root)
+	return out
+}
+
+// translationLinks finds links offering the story in another language,
+// outside navigation: "Leer en español", "Read in Spanish", or a language
+// name on a link with hreflang. A bare "Español" in a menu is the site's
+// edition, not this story's translation.
+func translationLinks(root *node) []document.Link {
+	var out []document.Link
+	var rec func(n *node)
+	rec = func(n *node) {
+		switch n.tag {
+		case atom.Nav, atom.Footer, atom.Header, atom.Script, atom.Style, atom.Select:
+			return
+		case atom.A:
+			t := textOf(n, 80)
+			if len(t) > 0 && len(t) <= 40 && len(out) < 8 {
+				if _, ok := lang.Hint(t); ok && (len(strings.Fields(t)) > 1 || n.attr("hreflang") != "") {
+					out = append(out, document.Link{Text: t, Href: n.attr("href"), Hreflang: n.attr("hreflang")})
+				}
+			}
+			return
+		}
+		for _, c := range n.children {
+			rec(c)
+		}
 	}
 	rec(root)
 	return out
