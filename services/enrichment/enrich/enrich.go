@@ -283,6 +283,7 @@ func (s *story) finish() {
 	a.ReadingMinutes = 0
 	if a.WordCount > 0 {
 		a.ReadingMinutes = int32(max(1, (int(a.WordCount)+WordsPerMinute-1)/WordsPerMinute))
+		a.Evidence["reading_minutes"] = ev("body", fmt.Sprintf("%d words at %d a minute", a.WordCount, WordsPerMinute), 1, "")
 	}
 	if a.Slug == "" && a.Headline != "" {
 		a.Slug = slug.Make(a.Headline, 80)

@@ -194,7 +194,7 @@ func isOnlyGeneric(p string) bool {
 	return true
 }
 
-// stripRole turns "Crimson Staff Writer" into "Crimson".
+// stripRole turns "Gazette Staff Writer" into "Gazette".
 func stripRole(p string) string {
 	var keep []string
 	for w := range strings.FieldsSeq(p) {

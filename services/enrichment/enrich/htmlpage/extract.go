@@ -76,7 +76,7 @@ func (r *reader) excluded(n *node) bool {
 	if strings.EqualFold(n.attr("itemprop"), "articleBody") || n.attr("role") == "main" {
 		return false
 	}
-	return clean.IsNegative(n.classID()) && n.textLen*2 < r.pageLen
+	return n.negative && n.textLen*2 < r.pageLen
 }
 
 // measure fills text and link lengths.
@@ -88,6 +88,7 @@ func measure(n *node) {
 	if skipped(n) {
 		return
 	}
+	n.negative = clean.IsNegative(n.classID())
 	for _, c := range n.children {
 		measure(c)
 		n.textLen += c.textLen

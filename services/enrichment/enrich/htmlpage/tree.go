@@ -31,8 +31,10 @@ type node struct {
 
 	// Filled by measure.
 	textLen, linkLen int
-	score            float64
-	index            int // document order
+	// negative: the class or id names furniture (computed once).
+	negative bool
+	score    float64
+	index    int // document order
 }
 
 func (n *node) isText() bool { return n.tag == 0 && n.name == "" }
