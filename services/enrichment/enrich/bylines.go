@@ -243,7 +243,7 @@ func uniqueCandidates(cs []candidate) []candidate {
 }
 
 // isPublisher reports a credit that names the publication itself ("The
-// Independent" on independent.co.uk, "Perez Hilton" on perezhilton.com).
+// Planet" on dailyplanet.co.uk, "Jane Doe" on janedoe.com).
 func (s *story) isPublisher(name string) bool {
 	if s.page == nil {
 		return false

@@ -233,7 +233,7 @@ func stripSiteSuffix(h string, p *htmlpage.Page) string {
 		if len(parts) < 2 {
 			continue
 		}
-		// Trailing: "Headline | News | The Harvard Crimson".
+		// Trailing: "Headline | News | The Daily Planet".
 		if isPub(parts[len(parts)-1]) {
 			end := len(parts) - 1
 			for end > 1 && len(strings.Fields(parts[end-1])) <= 2 {

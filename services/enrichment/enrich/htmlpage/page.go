@@ -467,7 +467,7 @@ func (p *Page) finishHead() {
 	if u, err := url.Parse(p.Canonical); err == nil && u.Host != "" {
 		host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
 		labels := strings.Split(host, ".")
-		// The registrable label: "perezhilton" of perezhilton.com,
+		// The registrable label: "dailyplanet" of dailyplanet.com,
 		// "independent" of independent.co.uk.
 		for i := len(labels) - 2; i >= 0; i-- {
 			l := labels[i]
