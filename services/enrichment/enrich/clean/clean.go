@@ -72,6 +72,10 @@ func Key(line string) string {
 
 // IsChromeLine reports whether a whole line is site chrome.
 func IsChromeLine(line string) bool {
+	if len(line) > 300 {
+		// A long line is prose, whatever words it has.
+		return false
+	}
 	k := Key(line)
 	if k == "" {
 		// Only punctuation or symbols: separators, bullets, "|".

@@ -73,8 +73,13 @@ type mention struct {
 	prev     string // lower-case word before the mention
 	next     string // lower-case word after
 	headline bool
-	context  string
+	// toks and from/to locate the mention, for its excerpt.
+	toks     []token
+	from, to int
 }
+
+// context is a few words either side of the mention.
+func (m mention) context() string { return excerpt(m.toks, m.from, m.to) }
 
 type cand struct {
 	key       string
@@ -173,7 +178,7 @@ func Extract(in Input) []Entity {
 			}
 		}
 		slices.Sort(e.Aliases)
-		e.Excerpt = c.mentions[0].context
+		e.Excerpt = c.mentions[0].context()
 		e.Salience = float64(e.Count) + 3/float64(1+c.firstPos/40)
 		if c.inHead {
 			e.Salience += 4
@@ -279,7 +284,7 @@ func scan(text string, para int, ntok *int, headline bool) []mention {
 			if last < len(toks) {
 				m.next = strings.ToLower(toks[last].text)
 			}
-			m.context = excerpt(toks, first, last)
+			m.toks, m.from, m.to = toks, first, last
 			out = append(out, m)
 		}
 		i = j

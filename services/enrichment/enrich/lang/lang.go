@@ -21,24 +21,25 @@ var stopwords = map[string][]string{
 	"it": {"il", "lo", "la", "gli", "le", "di", "del", "della", "che", "e", "è", "un", "una", "per", "con", "non", "sono", "nel", "nella", "da", "dei", "delle", "al", "alla", "anche", "come", "più", "ma", "ha", "si", "questo", "questa", "stato", "essere", "dopo", "degli", "loro", "ci"},
 }
 
-var weights map[string]map[string]float64
+// weights maps a function word to its weight in each of Languages: a word
+// shared by several languages counts for each, divided among them, so "de"
+// and "la" do not swamp the distinctive ones.
+var weights = map[string]*[6]float64{}
 
 func init() {
-	weights = make(map[string]map[string]float64)
-	// A word shared by several languages counts for each, divided among
-	// them, so "de" and "la" do not swamp the distinctive ones.
 	share := map[string]int{}
 	for _, ws := range stopwords {
 		for _, w := range ws {
 			share[w]++
 		}
 	}
-	for _, l := range Languages {
-		m := make(map[string]float64)
+	for i, l := range Languages {
 		for _, w := range stopwords[l] {
-			m[w] = 1 / float64(share[w])
+			if weights[w] == nil {
+				weights[w] = new([6]float64)
+			}
+			weights[w][i] = 1 / float64(share[w])
 		}
-		weights[l] = m
 	}
 }
 
@@ -56,20 +57,22 @@ const maxWords = 2000
 // Detect returns the most likely language of text, or "" when there is too
 // little text or no known language stands out.
 func Detect(text string) Result {
-	scores := make(map[string]float64, len(Languages))
+	var scores [6]float64
 	n := 0
 	for w := range words(text) {
 		if n++; n > maxWords {
 			break
 		}
-		for _, l := range Languages {
-			scores[l] += weights[l][w]
+		if ws := weights[w]; ws != nil {
+			for i := range scores {
+				scores[i] += ws[i]
+			}
 		}
 	}
 	best, second := "", 0.0
 	bestScore := 0.0
-	for _, l := range Languages {
-		s := scores[l]
+	for i, l := range Languages {
+		s := scores[i]
 		if s > bestScore {
 			best, second, bestScore = l, bestScore, s
 		} else if s > second {
