@@ -46,7 +46,21 @@ func (s *story) bylines() {
 		return
 	}
 	var structured, meta, visible []candidate
+	// staffOnly: the page's own metadata credits a desk ("Staff"), so a
+	// name elsewhere on the page is not this story's author.
+	staffOnly := false
 	if s.page != nil {
+		named := false
+		for _, pc := range s.page.Credits {
+			if pc.Source == "jsonld" || pc.Source == "meta" {
+				if byline.IsGeneric(pc.Raw) {
+					staffOnly = true
+				} else if len(byline.Split(pc.Raw)) > 0 {
+					named = true
+				}
+			}
+		}
+		staffOnly = staffOnly && !named
 		for _, pc := range s.page.Credits {
 			for _, c := range creditsOf(pc) {
 				if s.isPublisher(c.credit.Name) {
@@ -65,6 +79,10 @@ func (s *story) bylines() {
 	}
 	var chosen []candidate
 	switch {
+	case len(structured) > 0 && nearSuperset(visible, structured):
+		// The byline the reader sees names everyone structured data names,
+		// and more: structured data lists only the first author.
+		chosen = visibleChoice(visible)
 	case len(structured) > 0 && len(meta) > 0 && strictSubset(meta, structured):
 		// JSON-LD author lists are often padded with editors and
 		// contributors; the page's own author tags naming fewer of the same
@@ -74,7 +92,7 @@ func (s *story) bylines() {
 		chosen = structured
 	case len(meta) > 0:
 		chosen = metaChoice(meta)
-	case len(visible) > 0:
+	case len(visible) > 0 && !staffOnly:
 		chosen = visibleChoice(visible)
 	}
 	// Lines of the text itself: a "By" line, then a bio line.
@@ -138,6 +156,19 @@ func (s *story) bylines() {
 	}
 }
 
+// nearSuperset reports whether the visible byline nearest the headline
+// names every structured author and at least one more.
+func nearSuperset(visible, structured []candidate) bool {
+	if len(visible) == 0 {
+		return false
+	}
+	near := visibleChoice(visible)
+	if len(near) == 0 || near[0].dist < 0 || near[0].dist > 20 || visibleTier(near[0].rule) > 1 {
+		return false
+	}
+	return strictSubset(structured, near)
+}
+
 // creditsOf normalises one page credit.
 func creditsOf(pc htmlpage.Credit) []candidate {
 	var conf float64
@@ -150,6 +181,12 @@ func creditsOf(pc htmlpage.Credit) []candidate {
 		conf = confVisible
 	}
 	var out []candidate
+	if pc.Source != "jsonld" && pc.Source != "meta" {
+		// An author box holding a bio line: "Jane Doe is a reporter at ...".
+		if c, ok := byline.Bio(pc.Raw); ok {
+			return []candidate{{credit: c, source: pc.Source, rule: pc.Rule + "+bio", conf: conf, excerpt: pc.Raw, dist: pc.AfterHeadline}}
+		}
+	}
 	for _, c := range byline.Split(pc.Raw) {
 		if pc.Org && !c.IsOrganization {
 			// The page typed it as an organisation; a name-shaped one is
@@ -181,7 +218,7 @@ func metaChoice(cs []candidate) []candidate {
 // visibleTier ranks visible credits: an element the page marks as its
 // byline beats a "By" text, which beats a bare link to an author page.
 func visibleTier(rule string) int {
-	switch rule {
+	switch strings.TrimSuffix(rule, "+bio") {
 	case "class", "itemprop=author":
 		return 0
 	case "by-prefix", "rel=author":
