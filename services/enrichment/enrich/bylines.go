@@ -166,6 +166,13 @@ func nearSuperset(visible, structured []candidate) bool {
 	if len(near) == 0 || near[0].dist < 0 || near[0].dist > 20 || visibleTier(near[0].rule) > 1 {
 		return false
 	}
+	// Only a byline that links each name to an author page, or joins them
+	// with "and", is trusted to add names.
+	for _, c := range near {
+		if c.rule != "class-links" && !strings.Contains(c.excerpt, " and ") && !strings.Contains(c.excerpt, " & ") {
+			return false
+		}
+	}
 	return strictSubset(structured, near)
 }
 
@@ -219,7 +226,7 @@ func metaChoice(cs []candidate) []candidate {
 // byline beats a "By" text, which beats a bare link to an author page.
 func visibleTier(rule string) int {
 	switch strings.TrimSuffix(rule, "+bio") {
-	case "class", "itemprop=author":
+	case "class", "class-links", "itemprop=author":
 		return 0
 	case "by-prefix", "rel=author":
 		return 1

@@ -80,9 +80,13 @@ func (p *Page) findCredits(root *node, r *reader) int {
 				}
 			}
 			if cid != "" && hasHint(cid, bylineHints) && !hasHint(cid, notBylineHints) && n.tag != atom.Img && n.tag != atom.Meta && !nearImage(n) {
-				t := creditText(n)
+				t, linked := creditText(n)
+				rule := "class"
+				if linked {
+					rule = "class-links"
+				}
 				if t != "" && len(t) <= 150 {
-					p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: "class", Order: n.index, AfterHeadline: dist(n)})
+					p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-element", Rule: rule, Order: n.index, AfterHeadline: dist(n)})
 					return
 				}
 			}
@@ -118,7 +122,7 @@ func (p *Page) findCredits(root *node, r *reader) int {
 						// "By" alone, the names in the elements beside it.
 						src = n.parent
 					}
-					if t := creditText(src); len(t) < 120 {
+					if t, _ := creditText(src); len(t) < 120 {
 						p.Credits = append(p.Credits, Credit{Raw: t, Source: "byline-text", Rule: "by-prefix", Order: n.index, AfterHeadline: dist(n)})
 						return
 					}
@@ -162,7 +166,7 @@ func nearImage(n *node) bool {
 // ("Jane Doe | USA TODAY"), so that names in neighbouring elements do not
 // run together. When the element links to author pages, the links are the
 // names.
-func creditText(n *node) string {
+func creditText(n *node) (text string, linked bool) {
 	var links []string
 	walk(n, func(m *node) bool {
 		if m.tag == atom.A && isAuthorHref(m.attr("href")) {
@@ -174,7 +178,7 @@ func creditText(n *node) string {
 		return true
 	})
 	if len(links) > 0 {
-		return strings.Join(links, " | ")
+		return strings.Join(links, " | "), true
 	}
 	var parts []string
 	walk(n, func(m *node) bool {
@@ -185,7 +189,7 @@ func creditText(n *node) string {
 		}
 		return true
 	})
-	return strings.Join(parts, " | ")
+	return strings.Join(parts, " | "), false
 }
 
 // isAuthorHref reports a link to an author's page.
