@@ -142,8 +142,20 @@ func Split(raw string) []Credit {
 			break
 		}
 	}
+	// "and" inside an organisation's name ("Institute of Allergy and
+	// Infectious Diseases") does not separate authors.
+	segs := strings.Split(raw, ",")
+	for i, seg := range segs {
+		if strings.Contains(seg, " and ") && hasOrgWord(seg) {
+			segs[i] = strings.ReplaceAll(seg, " and ", " \x00and\x00 ")
+		}
+	}
+	raw = strings.Join(segs, ",")
 	var out []Credit
 	parts := reSplit.Split(raw, -1)
+	for i := range parts {
+		parts[i] = strings.ReplaceAll(parts[i], "\x00and\x00", "and")
+	}
 	for i := 0; i < len(parts); i++ {
 		p := strings.Trim(CollapseSpace(parts[i]), " .,;:|-–—·•")
 		if p == "" {
@@ -207,6 +219,15 @@ func stripRole(p string) string {
 
 var roleWords = map[string]bool{"senior": true, "chief": true, "associate": true, "contributing": true, "special": true,
 	"political": true, "national": true, "sports": true, "business": true, "deputy": true, "managing": true}
+
+func hasOrgWord(s string) bool {
+	for w := range strings.FieldsSeq(strings.ToLower(s)) {
+		if orgWords[strings.Trim(w, ".,")] {
+			return true
+		}
+	}
+	return false
+}
 
 // looksLikeOrganization: capitalised words, at least one of them a word
 // only organisations have ("Media", "News", "Institute").

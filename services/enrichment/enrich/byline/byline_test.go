@@ -32,6 +32,8 @@ func TestSplit(t *testing.T) {
 		{"View all posts by Will Macmaster", []Credit{{Name: "Will Macmaster"}}},
 		{"Amie Mock as told to Heather Eastman", []Credit{{Name: "Heather Eastman"}}},
 		{"Miguel A. Melendez", []Credit{{Name: "Miguel A. Melendez"}}},
+		{"by Dennis Thompson, U.S. National Institute of Allergy and Infectious Diseases",
+			[]Credit{{Name: "Dennis Thompson", Organization: "U.S. National Institute of Allergy and Infectious Diseases"}}},
 	}
 	for _, tt := range tests {
 		got := Split(tt.raw)
