@@ -287,7 +287,7 @@ func uniqueCandidates(cs []candidate) []candidate {
 }
 
 // isPublisher reports a credit that names the publication itself ("The
-// Planet" on dailyplanet.co.uk, "Jane Doe" on janedoe.com).
+// Daily Planet" on dailyplanet.co.uk, "Jane Doe" on janedoe.com).
 func (s *story) isPublisher(name string) bool {
 	if s.page == nil {
 		return false

@@ -363,6 +363,10 @@ func LooksLikeName(s string) bool {
 		if notNames[lw] && !initial {
 			return false
 		}
+		// "etimes.in", "Site.com": a domain, not a name.
+		if i := strings.LastIndexByte(lw, '.'); i >= 3 && len(lw)-i-1 >= 2 {
+			return false
+		}
 		if strings.ContainsRune(lw, '-') {
 			for part := range strings.SplitSeq(lw, "-") {
 				if notNames[part] {

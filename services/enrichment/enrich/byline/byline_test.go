@@ -24,6 +24,7 @@ func TestSplit(t *testing.T) {
 		{"By Jane Doe Updated Dec. 3, 2023 10:00 a.m.", []Credit{{Name: "Jane Doe"}}},
 		{"Dr. Jane Doe", []Credit{{Name: "Jane Doe"}}},
 		{"TMZ Staff", nil},
+		{"etimes.in", nil},
 		{"Staff reports", nil},
 		{"John Garcia Jr.", []Credit{{Name: "John Garcia Jr."}}},
 		{"Kelly  Quinlan", []Credit{{Name: "Kelly Quinlan"}}},
