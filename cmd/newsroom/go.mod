@@ -15,6 +15,7 @@ require (
 	github.com/nats-io/nats-server/v2 v2.15.3
 	github.com/nats-io/nats.go v1.55.0
 	github.com/newsroom/newsroom/pkg v0.0.0-00010101000000-000000000000
+	github.com/newsroom/newsroom/proto v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/services/enrichment v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/services/ingest v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/services/rendering v0.0.0-00010101000000-000000000000
@@ -40,7 +41,6 @@ require (
 	github.com/nats-io/jwt/v2 v2.8.3 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	github.com/newsroom/newsroom/proto v0.0.0-00010101000000-000000000000 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0 // indirect

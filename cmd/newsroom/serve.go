@@ -202,7 +202,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 		return nil, err
 	}
 	if p.enrichment, err = enrichment.New(ctx, enrichment.Deps{JS: en.js, Tracer: en.tel.TracerProvider, Logger: en.log},
-		enrichment.Config{}); err != nil {
+		enrichment.Config{PublicURL: cfg.publicURL}); err != nil {
 		return nil, err
 	}
 	re, err := setup(rendering.Name)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -31,6 +32,9 @@ const AuthorsBucket = "enrichment_authors"
 type Config struct {
 	Streams bus.StreamOptions
 	Now     func() time.Time
+	// PublicURL is the site's public base URL: author profile URLs are
+	// <PublicURL>/authors/<slug>. Empty gives site-relative URLs.
+	PublicURL string
 }
 
 // Deps are the connections the service uses.
@@ -45,7 +49,7 @@ type Enrichment struct {
 	cfg     Config
 	deps    Deps
 	pub     *bus.Publisher
-	authors jetstream.KeyValue
+	authors *Registry
 }
 
 // New ensures the streams and the author registry.
@@ -55,6 +59,9 @@ func New(ctx context.Context, d Deps, cfg Config) (*Enrichment, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Tracer == nil {
+		d.Tracer = noop.NewTracerProvider()
 	}
 	if err := bus.EnsureStreams(ctx, d.JS, cfg.Streams); err != nil {
 		return nil, err
@@ -70,7 +77,7 @@ func New(ctx context.Context, d Deps, cfg Config) (*Enrichment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enrichment: authors bucket: %w", err)
 	}
-	return &Enrichment{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), authors: kv}, nil
+	return &Enrichment{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), authors: NewRegistry(kv, cfg.PublicURL)}, nil
 }
 
 // ConsumerSpec is enrichment's durable consumer.
@@ -116,11 +123,19 @@ func DecodeSubmitted(_ context.Context, msg jetstream.Msg) (*newsroomv1.ArticleS
 	return &ev, nil
 }
 
-// Enrich is the stage's endpoint.
+// Authors is the author registry.
+func (e *Enrichment) Authors() *Registry { return e.authors }
+
+// Enrich is the stage's endpoint: the pure enrichment (the same code the
+// CLI runs), then the author registry. Input enrichment cannot read is a
+// permanent failure (dead letter); a registry error is retried.
 func (e *Enrichment) Enrich(ctx context.Context, ev *newsroomv1.ArticleSubmitted) (*newsroomv1.ArticleEnriched, error) {
 	a, err := enrich.Article(ev.Article)
 	if err != nil {
 		return nil, bus.Permanent(fmt.Errorf("enrich %s r%d: %w", ev.ArticleId, ev.Revision, err))
+	}
+	if err := e.authors.Resolve(ctx, ev.ArticleId, a.Bylines); err != nil {
+		return nil, fmt.Errorf("enrich %s r%d: %w", ev.ArticleId, ev.Revision, err)
 	}
 	return &newsroomv1.ArticleEnriched{
 		EventId:    bus.MsgID(ev.ArticleId, ev.Revision, bus.EventEnriched),
