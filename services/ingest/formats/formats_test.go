@@ -216,8 +216,8 @@ func TestNinjsMapping(t *testing.T) {
 	if simple.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_HTML || !strings.HasPrefix(simple.Body, "<p>GROSSETO") {
 		t.Errorf("body: %v %.40q", simple.BodyFormat, simple.Body)
 	}
-	if simple.CreatedAt.AsTime().Format("2006-01-02T15:04") != "2013-07-09T10:37" {
-		t.Errorf("versioncreated: %v", simple.CreatedAt.AsTime())
+	if simple.Evidence["versioncreated"].GetExcerpt() != "2013-07-09T10:37:00Z" || simple.CreatedAt != nil {
+		t.Errorf("versioncreated: %v, created_at %v", simple.Evidence, simple.CreatedAt)
 	}
 
 	dpa := mustDecode(t, Ninjs, ex["2.1-dpa_text.json"])

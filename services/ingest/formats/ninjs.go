@@ -349,16 +349,15 @@ func (it *ninjsItem) article() (*newsroomv1.Article, []problem.FieldError) {
 	if t := c.timestamp("/embargoed", it.Embargoed); t != nil {
 		a.EmbargoUntil = t
 	}
-	created := c.timestamp("/firstcreated", it.FirstCreated)
-	version := c.timestamp("/versioncreated", it.VersionCreated)
-	switch {
-	case created != nil:
-		a.CreatedAt = created
-	case version != nil:
-		a.CreatedAt = version
-	}
-	if version != nil {
-		a.Evidence = map[string]*newsroomv1.Evidence{"versioncreated": ninjsEvidence("versioncreated", 1, it.VersionCreated)}
+	// The wire's own times are kept as provenance; the article's created_at
+	// is when it is first published here, which ingest sets.
+	for field, v := range map[string]string{"firstcreated": it.FirstCreated, "versioncreated": it.VersionCreated} {
+		if c.timestamp("/"+field, v) != nil {
+			if a.Evidence == nil {
+				a.Evidence = map[string]*newsroomv1.Evidence{}
+			}
+			a.Evidence[field] = ninjsEvidence(field, 1, v)
+		}
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs
