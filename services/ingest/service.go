@@ -21,6 +21,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -149,7 +150,7 @@ func New(ctx context.Context, d Deps, cfg Config) (*Ingest, error) {
 		d.Logger = slog.Default()
 	}
 	if d.Tracer == nil {
-		d.Tracer = trace.NewNoopTracerProvider()
+		d.Tracer = noop.NewTracerProvider()
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.APIURL == "" {

@@ -279,9 +279,10 @@ func decodeRetract(ctx context.Context, r *http.Request) (RetractRequest, error)
 func decodeList(_ context.Context, r *http.Request) (ListRequest, error) {
 	var req ListRequest
 	var errs []problem.FieldError
+	// The parameters that parse are checked even when others do not.
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return req, badRequest("Invalid query", problem.FieldError{Field: "query", Detail: err.Error()})
+		errs = append(errs, problem.FieldError{Field: "query", Detail: err.Error()})
 	}
 	for name, values := range q {
 		v := values[len(values)-1]
