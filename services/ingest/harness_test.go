@@ -90,6 +90,12 @@ type env struct {
 // cfg (tokens, URLs and a quick release check filled in).
 func startEnv(t testing.TB, dir string, cfg Config) *env {
 	t.Helper()
+	return startEnvWith(t, dir, cfg, false)
+}
+
+// startEnvWith can leave the consumers off (noRun): the API alone.
+func startEnvWith(t testing.TB, dir string, cfg Config, noRun bool) *env {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -114,6 +120,9 @@ func startEnv(t testing.TB, dir string, cfg Config) *env {
 		t.Fatal(err)
 	}
 	e.ing, e.h = ing, ing.Handler()
+	if noRun {
+		return e
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)
 	ready := make(chan struct{})

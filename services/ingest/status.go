@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -296,18 +297,34 @@ func (s *service) Status(ctx context.Context, id string) (Status, error) {
 // updateStatus applies fn to the article's record with compare-and-set, so
 // several ingest instances can project events concurrently.
 func (s *service) updateStatus(ctx context.Context, id string, fn func(*record)) error {
+	return s.updateStatusFrom(ctx, id, fn, false)
+}
+
+// updateStatusFrom is updateStatus; fresh says the record most likely does
+// not exist yet (a new article), so it is created without a lookup first.
+func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*record), fresh bool) error {
 	for attempt := 0; ; attempt++ {
-		r, rev, err := s.getStatus(ctx, id)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			r, rev, err = &record{ID: id, URL: s.PageURL(id)}, 0, nil
-		}
-		if err != nil {
-			return err
+		r, rev := &record{ID: id, URL: s.PageURL(id)}, uint64(0)
+		var old []byte
+		if !fresh || attempt > 0 {
+			e, err := s.status.Get(ctx, id)
+			switch {
+			case err == nil:
+				if err := json.Unmarshal(e.Value(), r); err != nil {
+					return fmt.Errorf("status of %s: %w", id, err)
+				}
+				rev, old = e.Revision(), e.Value()
+			case !errors.Is(err, jetstream.ErrKeyNotFound):
+				return err
+			}
 		}
 		fn(r)
 		data, err := json.Marshal(r)
 		if err != nil {
 			return err
+		}
+		if bytes.Equal(data, old) {
+			return nil // already projected (the API wrote it, or a redelivery)
 		}
 		if rev == 0 {
 			_, err = s.status.Create(ctx, id, data)
@@ -329,7 +346,7 @@ func (s *service) updateStatus(ctx context.Context, id string, fn func(*record))
 // recordSubmitted projects a revision, released (submitted) or held
 // (scheduled).
 func (s *service) recordSubmitted(ctx context.Context, event string, ev *newsroomv1.ArticleSubmitted) error {
-	return s.updateStatus(ctx, ev.ArticleId, func(r *record) {
+	return s.updateStatusFrom(ctx, ev.ArticleId, func(r *record) {
 		rv := r.revision(ev.Revision)
 		at := ev.OccurredAt.AsTime()
 		r.touch(at)
@@ -354,7 +371,7 @@ func (s *service) recordSubmitted(ctx context.Context, event string, ev *newsroo
 		if a.Url != "" {
 			r.URL = a.Url
 		}
-	})
+	}, ev.Revision == 1)
 }
 
 func (s *service) recordRetracted(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {

@@ -232,9 +232,9 @@ func describe(target any) string {
 }
 
 // escapePointer escapes a key as a JSON Pointer token (RFC 6901).
-func escapePointer(k string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
-}
+func escapePointer(k string) string { return pointerEscaper.Replace(k) }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // timestamp parses an RFC 3339 date-time; "" is absent.
 func (c *checker) timestamp(field, v string) *timestamppb.Timestamp {
