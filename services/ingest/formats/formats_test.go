@@ -319,6 +319,7 @@ func TestForContentType(t *testing.T) {
 		want newsroomv1.SourceFormat
 	}{
 		{"", jsonBody, newsroomv1.SourceFormat_SOURCE_FORMAT_JSON},
+		{"application/json", ninjsBody, newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS},
 		{"application/json; charset=utf-8", jsonBody, newsroomv1.SourceFormat_SOURCE_FORMAT_JSON},
 		{"text/plain; charset=UTF-8", []byte("x"), newsroomv1.SourceFormat_SOURCE_FORMAT_TEXT},
 		{"text/markdown", []byte("x"), newsroomv1.SourceFormat_SOURCE_FORMAT_MARKDOWN},

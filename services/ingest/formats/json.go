@@ -39,6 +39,8 @@ func editorEvidence() *newsroomv1.Evidence {
 //	 "publish_at", "embargo_until" (RFC 3339), "correction", "minor"}
 //
 // Every field is checked, and every fault is reported, not only the first.
+// A ninjs item sent as plain JSON (it has a "uri" and no "body") is read as
+// ninjs.
 func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	if errs := checkBody(body); errs != nil {
 		return nil, errs
@@ -46,6 +48,10 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	top, errs := parseJSON(body)
 	if errs != nil {
 		return nil, errs
+	}
+	if looksLikeNinjs(top) {
+		// ninjs producers often say only application/json.
+		return Ninjs(body)
 	}
 	c := &checker{}
 	var (
@@ -173,6 +179,18 @@ func parseJSON(body []byte) (json.RawMessage, []problem.FieldError) {
 		return nil, []problem.FieldError{{Field: "body", Detail: "trailing data after the JSON value"}}
 	}
 	return top, nil
+}
+
+// looksLikeNinjs: "uri" is the one property every ninjs item has, and no
+// newsroom article has; "body" is the other way round.
+func looksLikeNinjs(top json.RawMessage) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(top, &keys) != nil {
+		return false
+	}
+	_, uri := keys["uri"]
+	_, body := keys["body"]
+	return uri && !body
 }
 
 // ninjsKeys are ninjs properties that someone sending ninjs as plain JSON
