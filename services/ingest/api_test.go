@@ -378,3 +378,17 @@ func TestOpenAPIServedWithoutToken(t *testing.T) {
 		t.Fatalf("openapi.json: %v", err)
 	}
 }
+
+// TestLargestEvalPageAccepted: the largest real page of the evaluation set
+// (2.8 MB) is accepted whole; the limit is what one NATS message carries.
+func TestLargestEvalPageAccepted(t *testing.T) {
+	e := startEnv(t, "", Config{})
+	page := gunzip(t, sharedFile(t, "eval", "naeb-dev", "html", "78b8e99f9ba349e91bbd7368a0083868.html.gz"))
+	if len(page) < 2<<20 || len(page) > e.ing.MaxBodyBytes() {
+		t.Fatalf("page of %d bytes, limit %d", len(page), e.ing.MaxBodyBytes())
+	}
+	resp := e.submit("text/html", page)
+	if evs := e.submitted(resp.ID); len(evs) != 1 || len(evs[0].Article.Body) != len(page) {
+		t.Fatalf("page not stored whole")
+	}
+}

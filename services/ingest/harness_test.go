@@ -315,7 +315,12 @@ func ninjsSample(t testing.TB) []byte {
 
 func htmlPage(t testing.TB) []byte {
 	t.Helper()
-	z, err := gzip.NewReader(bytes.NewReader(sharedFile(t, "eval", "naeb-dev", "html", "00c7f15fb635c360a44f126d4694369c.html.gz")))
+	return gunzip(t, sharedFile(t, "eval", "naeb-dev", "html", "00c7f15fb635c360a44f126d4694369c.html.gz"))
+}
+
+func gunzip(t testing.TB, gz []byte) []byte {
+	t.Helper()
+	z, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		t.Fatal(err)
 	}
