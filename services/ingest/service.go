@@ -375,6 +375,11 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 			Article:    a,
 			AcceptedAt: timestamppb.New(now),
 		}
+		if size := proto.Size(ev); size > s.maxEventBytes() {
+			return SubmitResponse{}, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Article too large",
+				fmt.Sprintf("The article encodes to %d bytes; one revision may take at most %d. Shorten the body or its lists.", size, s.maxEventBytes()),
+				problem.FieldError{Field: "body", Detail: "too large once encoded"})
+		}
 		_, err = s.pub.PublishExpectFor(ctx, bus.Event{Subject: bus.Subject(event, id), MsgID: ev.EventId, Message: ev}, l.lastSeq, articleSubjects(id))
 		if errors.Is(err, bus.ErrConflict) {
 			continue
@@ -496,6 +501,15 @@ func (s *service) release(ctx context.Context, held *newsroomv1.ArticleSubmitted
 		return struct{}{}, nil
 	}
 	return struct{}{}, fmt.Errorf("release %s revision %d: the log kept moving", id, held.Revision)
+}
+
+// maxEventBytes is the largest event the bus carries, less room for its
+// headers.
+func (s *service) maxEventBytes() int {
+	if nc := s.js.Conn(); nc != nil && nc.MaxPayload() > 0 {
+		return int(nc.MaxPayload()) - 16<<10
+	}
+	return s.cfg.MaxBodyBytes
 }
 
 // PageURL is where rendering publishes an article.

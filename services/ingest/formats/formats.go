@@ -19,6 +19,15 @@ import (
 // MaxBodyBytes is the largest submission accepted.
 const MaxBodyBytes = 4 << 20
 
+// Limits on lists, so that no submission grows past what one message of the
+// bus carries once each entry has its evidence.
+const (
+	MaxBylines      = 50
+	MaxImages       = 200
+	MaxTags         = 500
+	MaxTranslations = 100
+)
+
 // Decoder turns a submission's body into an article, or names every field
 // at fault. A decoder never panics, whatever the input.
 type Decoder func(body []byte) (*newsroomv1.Article, []problem.FieldError)
@@ -155,6 +164,12 @@ func (c *checker) text(field, v string, required bool, maxLen int, multiline boo
 		if r, ok := BadControl(v, multiline); ok {
 			c.add(field, "contains the control character %U", r)
 		}
+	}
+}
+
+func (c *checker) count(field string, n, limit int) {
+	if n > limit {
+		c.add(field, "has %d entries; at most %d are accepted", n, limit)
 	}
 }
 

@@ -88,6 +88,13 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		Body: text, BodyFormat: format, Section: strings.TrimSpace(section), Language: language,
 		CanonicalUrl: canonical, Minor: minor, SourceFormat: newsroomv1.SourceFormat_SOURCE_FORMAT_JSON,
 	}
+	c.count("/bylines", len(bylines), MaxBylines)
+	c.count("/images", len(images), MaxImages)
+	c.count("/tags", len(tags), MaxTags)
+	c.count("/translations", len(translations), MaxTranslations)
+	if len(c.errs) > 0 && (len(bylines) > MaxBylines || len(images) > MaxImages || len(tags) > MaxTags || len(translations) > MaxTranslations) {
+		return nil, c.errs
+	}
 	for i, raw := range bylines {
 		field := fmt.Sprintf("/bylines/%d", i)
 		var name, org string

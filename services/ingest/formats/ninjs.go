@@ -345,6 +345,9 @@ func (it *ninjsItem) article() (*newsroomv1.Article, []problem.FieldError) {
 	}
 
 	a.Images = it.images(c)
+	c.count("/by", len(a.Bylines), MaxBylines)
+	c.count("/associations", len(a.Images), MaxImages)
+	c.count("/subjects", len(a.Tags), MaxTags)
 
 	if t := c.timestamp("/embargoed", it.Embargoed); t != nil {
 		a.EmbargoUntil = t
