@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -285,8 +286,8 @@ func TestNewUserFlow(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	if !bytes.Contains(page, []byte("Parler Sues Amazon For Taking Down Its Servers")) {
-		t.Errorf("page does not contain the headline:\n%s", tail(string(page), 2000))
+	if !regexp.MustCompile(`<h1[^>]*>\s*Parler Sues Amazon For Taking Down Its Servers\s*</h1>`).Match(page) {
+		t.Errorf("page does not show the headline as its h1:\n%s", tail(string(page), 2000))
 	}
 
 	assertOneTrace(t, j, sub.ID)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"github.com/newsroom/newsroom/pkg/problem"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/enrichment/enrich"
-	"github.com/newsroom/newsroom/services/enrichment/enrich/byline"
 	"github.com/newsroom/newsroom/services/ingest/formats"
 )
 
@@ -98,80 +96,18 @@ func formatFromName(path string) string {
 	return "text"
 }
 
-// decodeArticle reads body as ingest does. ingest's formats package decodes
-// JSON and text; Markdown and HTML are the body as given with its format
-// set, and ninjs is read here until ingest decodes it.
+// decodeArticle reads body with the decoders ingest's API uses.
 func decodeArticle(format string, body []byte) (*newsroomv1.Article, []problem.FieldError, error) {
-	switch format {
-	case "json":
-		a, errs := formats.JSON(body)
-		return a, errs, nil
-	case "text":
-		a, errs := formats.Text(body)
-		return a, errs, nil
-	case "markdown", "html":
-		a, errs := formats.Text(body)
-		if a != nil {
-			if format == "html" {
-				a.BodyFormat, a.SourceFormat = newsroomv1.BodyFormat_BODY_FORMAT_HTML, newsroomv1.SourceFormat_SOURCE_FORMAT_HTML
-			} else {
-				a.BodyFormat, a.SourceFormat = newsroomv1.BodyFormat_BODY_FORMAT_MARKDOWN, newsroomv1.SourceFormat_SOURCE_FORMAT_MARKDOWN
-			}
-		}
-		return a, errs, nil
-	case "ninjs":
-		a, err := ninjs(body)
-		return a, nil, err
+	decoders := map[string]func([]byte) (*newsroomv1.Article, []problem.FieldError){
+		"json": formats.JSON, "text": formats.Text, "markdown": formats.Markdown,
+		"html": formats.HTML, "ninjs": formats.Ninjs,
 	}
-	return nil, nil, errUsage(fmt.Sprintf("unknown --format %q: use text, markdown, html, json or ninjs", format))
-}
-
-// ninjsDoc is the part of an IPTC ninjs 1.x/2.x item an article needs.
-type ninjsDoc struct {
-	Headline        string `json:"headline"`
-	DescriptionText string `json:"description_text"`
-	BodyText        string `json:"body_text"`
-	BodyHTML        string `json:"body_html"`
-	Byline          string `json:"byline"`
-	By              string `json:"by"`
-	Language        string `json:"language"`
-	Subject         []struct {
-		Name string `json:"name"`
-	} `json:"subject"`
-}
-
-// ninjs reads an IPTC ninjs item: headline, description, body (HTML
-// preferred), byline and language are the editor's.
-func ninjs(body []byte) (*newsroomv1.Article, error) {
-	var d ninjsDoc
-	if err := json.Unmarshal(body, &d); err != nil {
-		return nil, fmt.Errorf("not a ninjs item: %w", err)
+	dec, ok := decoders[format]
+	if !ok {
+		return nil, nil, errUsage(fmt.Sprintf("unknown --format %q: use text, markdown, html, json or ninjs", format))
 	}
-	a := &newsroomv1.Article{Headline: strings.TrimSpace(d.Headline), Dek: strings.TrimSpace(d.DescriptionText),
-		Language: d.Language, SourceFormat: newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS}
-	switch {
-	case d.BodyHTML != "":
-		a.Body, a.BodyFormat = d.BodyHTML, newsroomv1.BodyFormat_BODY_FORMAT_HTML
-	case d.BodyText != "":
-		a.Body, a.BodyFormat = d.BodyText, newsroomv1.BodyFormat_BODY_FORMAT_TEXT
-	default:
-		return nil, errors.New("ninjs item has neither body_html nor body_text")
-	}
-	credit := d.Byline
-	if credit == "" {
-		credit = d.By
-	}
-	for _, c := range byline.Split(credit) {
-		a.Bylines = append(a.Bylines, &newsroomv1.Byline{Name: c.Name, Organization: c.Organization, IsOrganization: c.IsOrganization,
-			Evidence: &newsroomv1.Evidence{Source: "editor", Rule: "ninjs byline", Confidence: 1, Excerpt: credit}})
-	}
-	for _, s := range d.Subject {
-		if n := strings.TrimSpace(s.Name); n != "" {
-			a.Tags = append(a.Tags, &newsroomv1.Tag{Name: n, Type: newsroomv1.TagType_TAG_TYPE_KEYWORD,
-				Evidence: &newsroomv1.Evidence{Source: "editor", Rule: "ninjs subject", Confidence: 1}})
-		}
-	}
-	return a, nil
+	a, errs := dec(body)
+	return a, errs, nil
 }
 
 // The printed shape: stable names, the issue's fields first.

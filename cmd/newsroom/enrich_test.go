@@ -12,7 +12,7 @@ import (
 	"github.com/newsroom/newsroom/pkg/testtool"
 )
 
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+func runEnrichCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errw bytes.Buffer
 	code = cli(context.Background(), args, func(string) string { return "" }, strings.NewReader(stdin), &out, &errw)
@@ -61,7 +61,7 @@ func decode(t *testing.T, stdout string) cliResult {
 // object the issue specifies, from the code the service runs.
 func TestEnrichCLI(t *testing.T) {
 	seed := filepath.Join(testtool.SharedDir(t), "fixtures", "seed-article.txt")
-	code, stdout, stderr := runCLI(t, "", "enrich", seed)
+	code, stdout, stderr := runEnrichCLI(t, "", "enrich", seed)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -109,7 +109,7 @@ func TestEnrichCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stdin, _ := runCLI(t, string(b), "enrich", "--format", "text", "-")
+	code, stdin, _ := runEnrichCLI(t, string(b), "enrich", "--format", "text", "-")
 	if code != 0 || stdin != stdout {
 		t.Errorf("stdin run: exit %d, output differs: %v", code, stdin != stdout)
 	}
@@ -127,7 +127,7 @@ func TestEnrichCLIFormats(t *testing.T) {
 	story := "Lawmakers in Madrid met on Monday, and the vote on the budget was delayed again, officials said."
 	// Structured JSON: the editor's byline wins over the one in the body.
 	js := write("a.json", `{"headline":"Budget vote delayed","body":"By Someone Else\n\n`+story+`","body_format":"text","bylines":[{"name":"Jane Doe","organization":"The Paper"}]}`)
-	code, out, errs := runCLI(t, "", "enrich", js)
+	code, out, errs := runEnrichCLI(t, "", "enrich", js)
 	if code != 0 {
 		t.Fatalf("json: exit %d %s", code, errs)
 	}
@@ -141,7 +141,7 @@ func TestEnrichCLIFormats(t *testing.T) {
 <body><nav><a href="/">Home</a></nav><article><h1>Budget vote delayed</h1><p>`+story+`</p><h2>What next</h2><p>`+story+`</p>
 <figure><img src="https://x.example/a.jpg" alt=""><figcaption>Lawmakers leave the chamber. Photo: John Roe/Reuters</figcaption></figure></article>
 <div class="share-bar">Share on Facebook</div></body></html>`)
-	code, out, errs = runCLI(t, "", "enrich", h)
+	code, out, errs = runEnrichCLI(t, "", "enrich", h)
 	if code != 0 {
 		t.Fatalf("html: exit %d %s", code, errs)
 	}
@@ -157,32 +157,32 @@ func TestEnrichCLIFormats(t *testing.T) {
 	}
 	// Markdown and ninjs.
 	md := write("a.md", "# Budget vote delayed\n\nBy Jane Doe\n\n"+story+"\n\n## What next\n\n"+story+"\n")
-	code, out, _ = runCLI(t, "", "enrich", md)
+	code, out, _ = runEnrichCLI(t, "", "enrich", md)
 	if r = decode(t, out); code != 0 || r.Headline != "Budget vote delayed" || len(r.Bylines) != 1 || !strings.Contains(r.Body, "## What next") {
 		t.Errorf("markdown: exit %d %+v", code, r)
 	}
 	nj := write("a.ninjs", `{"headline":"Budget vote delayed","byline":"Jane Doe and John Roe","body_html":"<p>`+story+`</p>","language":"en"}`)
-	code, out, errs = runCLI(t, "", "enrich", "--format", "ninjs", nj)
+	code, out, errs = runEnrichCLI(t, "", "enrich", "--format", "ninjs", nj)
 	if r = decode(t, out); code != 0 || len(r.Bylines) != 2 || r.Language != "en" {
 		t.Errorf("ninjs: exit %d %s %+v", code, errs, r)
 	}
 
 	// Clear failures.
-	if code, _, errs := runCLI(t, "", "enrich", "--format", "pdf", md); code != 2 || !strings.Contains(errs, "unknown --format") {
+	if code, _, errs := runEnrichCLI(t, "", "enrich", "--format", "pdf", md); code != 2 || !strings.Contains(errs, "unknown --format") {
 		t.Errorf("unknown format: exit %d %q", code, errs)
 	}
-	if code, _, _ := runCLI(t, "", "enrich"); code != 2 {
+	if code, _, _ := runEnrichCLI(t, "", "enrich"); code != 2 {
 		t.Errorf("no file: exit %d", code)
 	}
-	if code, _, errs := runCLI(t, "", "enrich", filepath.Join(dir, "missing.txt")); code != 1 || errs == "" {
+	if code, _, errs := runEnrichCLI(t, "", "enrich", filepath.Join(dir, "missing.txt")); code != 1 || errs == "" {
 		t.Errorf("missing file: exit %d", code)
 	}
 	bin := write("bin.txt", "\x00\x01\x02")
-	if code, _, errs := runCLI(t, "", "enrich", bin); code != 1 || !strings.Contains(errs, "control character") {
+	if code, _, errs := runEnrichCLI(t, "", "enrich", bin); code != 1 || !strings.Contains(errs, "control character") {
 		t.Errorf("binary: exit %d %q", code, errs)
 	}
 	bad := write("bad.json", `{"headline":""}`)
-	if code, _, errs := runCLI(t, "", "enrich", bad); code != 1 || !strings.Contains(errs, "/headline") {
+	if code, _, errs := runEnrichCLI(t, "", "enrich", bad); code != 1 || !strings.Contains(errs, "/headline") {
 		t.Errorf("invalid json: exit %d %q", code, errs)
 	}
 }

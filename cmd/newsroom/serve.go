@@ -39,6 +39,7 @@ type config struct {
 	dataDir   string
 	natsURL   string
 	tokens    string
+	tokenFile string
 	publicURL string
 	siteName  string
 	logLevel  string
@@ -51,6 +52,7 @@ func parseConfig(getenv func(string) string) config {
 		dataDir:   getenv("NEWSROOM_DATA_DIR"),
 		natsURL:   getenv("NEWSROOM_NATS_URL"),
 		tokens:    getenv("NEWSROOM_API_TOKENS"),
+		tokenFile: getenv("NEWSROOM_API_TOKENS_FILE"),
 		publicURL: getenv("NEWSROOM_PUBLIC_URL"),
 		siteName:  getenv("NEWSROOM_SITE_NAME"),
 		logLevel:  getenv("NEWSROOM_LOG_LEVEL"),
@@ -81,6 +83,8 @@ environment:
   NEWSROOM_NATS_URL     use this NATS server instead of the embedded one
   NEWSROOM_API_TOKENS   comma-separated API tokens ("token" or "editor:token");
                         when unset one is generated, kept in the data dir and printed
+  NEWSROOM_API_TOKENS_FILE  lines "editor:sha256:<hex of token>:scope,scope" (scopes
+                        read, submit, retract or *): tokens kept only as digests
   NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
   NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
   NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
@@ -115,7 +119,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	tokens, err := apiauth.ParseTokens(tokenSpec)
+	tokens, err := apiauth.Load(tokenSpec, cfg.tokenFile)
 	if err != nil {
 		return fmt.Errorf("NEWSROOM_API_TOKENS: %w", err)
 	}
@@ -295,7 +299,7 @@ const tokenFile = "api-token"
 // apiTokens returns the configured tokens, or the data dir's generated one,
 // generating it on first start. generated is the token to print, if any.
 func apiTokens(cfg config) (spec, generated string, err error) {
-	if cfg.tokens != "" {
+	if cfg.tokens != "" || cfg.tokenFile != "" {
 		return cfg.tokens, "", nil
 	}
 	path := filepath.Join(cfg.dataDir, tokenFile)

@@ -85,6 +85,25 @@ func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64)
 	return ack, err
 }
 
+// PublishExpectFor publishes ev only if the last message on the subjects
+// matching filter (which may hold wildcards, e.g. every event of one
+// article: "news.article.*.<id>") has stream sequence lastSeq (0: none
+// yet). It is an atomic compare-and-set over several subjects of the log.
+func (p *Publisher) PublishExpectFor(ctx context.Context, ev Event, lastSeq uint64, filter string) (*jetstream.PubAck, error) {
+	data, err := proto.Marshal(ev.Message)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
+	}
+	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header,
+		jetstream.WithExpectLastSequenceForSubject(lastSeq, filter))
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return nil, fmt.Errorf("publish %s: %w", ev.Subject, ErrConflict)
+	}
+	return ack, err
+}
+
 // PublishRaw publishes already-encoded bytes (dead letters, tests).
 func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header) (*jetstream.PubAck, error) {
 	return p.publish(ctx, subject, msgID, contentType, data, extra)

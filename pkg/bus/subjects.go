@@ -30,6 +30,10 @@ const (
 	EventRendered  = "rendered"
 	EventShared    = "shared"
 	EventRetracted = "retracted"
+	// EventScheduled: ingest holds a revision until its publish or embargo
+	// time (an ArticleSubmitted, published as submitted at release). Only
+	// ingest consumes it.
+	EventScheduled = "scheduled"
 )
 
 // Subject is the subject of one event of one article.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -294,7 +295,10 @@ func (s *Subscriber[Req, Resp]) deadLetter(ctx context.Context, msg jetstream.Ms
 func DeadLetter(ctx context.Context, pub *Publisher, service, subject string, hdr nats.Header, data []byte, delivered, streamSeq uint64, reason string) error {
 	h := nats.Header{}
 	for k, v := range hdr {
-		if k == HeaderMsgID {
+		// Server directives stored with the original (its Nats-Msg-Id, a
+		// publisher's Nats-Expected-* compare-and-set, a rollup or TTL)
+		// would apply to the dead letter's publish and fail or distort it.
+		if strings.HasPrefix(strings.ToLower(k), "nats-") {
 			continue
 		}
 		h[k] = v

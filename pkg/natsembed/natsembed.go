@@ -27,7 +27,14 @@ type Options struct {
 	SyncAlways bool
 	// HTTPPort serves the monitoring endpoints (/varz, /jsz); 0 disables.
 	HTTPPort int
+	// MaxPayload is the largest message, default DefaultMaxPayload: an
+	// article revision travels as one message, and whole web pages
+	// submitted to ingest run to a few megabytes.
+	MaxPayload int32
 }
+
+// DefaultMaxPayload is 8 MiB (NATS' own default is 1 MiB).
+const DefaultMaxPayload = 8 << 20
 
 // Start starts the server and waits until it accepts connections.
 func Start(o Options) (*server.Server, error) {
@@ -42,6 +49,10 @@ func Start(o Options) (*server.Server, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		HTTPPort:   o.HTTPPort,
+		MaxPayload: o.MaxPayload,
+	}
+	if opts.MaxPayload <= 0 {
+		opts.MaxPayload = DefaultMaxPayload
 	}
 	if opts.ServerName == "" {
 		opts.ServerName = "newsroom"

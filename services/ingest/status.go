@@ -1,19 +1,36 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/problem"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 )
+
+// States of an article, as the status view reports them.
+const (
+	StateScheduled  = "scheduled"
+	StateProcessing = "processing"
+	StatePublished  = "published"
+	StateFailed     = "failed"
+	StateRetracted  = "retracted"
+)
+
+// States lists every state, for filters and docs.
+var States = []string{StateScheduled, StateProcessing, StatePublished, StateFailed, StateRetracted}
 
 // Stages of one revision: when each stage's event was stored, or null.
 type Stages struct {
@@ -23,13 +40,131 @@ type Stages struct {
 	Shared    *time.Time `json:"shared"`
 }
 
+// Evidence says where an inferred value came from.
+type Evidence struct {
+	Source     string  `json:"source"`
+	Rule       string  `json:"rule,omitempty"`
+	Confidence float64 `json:"confidence"`
+	Excerpt    string  `json:"excerpt,omitempty"`
+}
+
+func evidence(e *newsroomv1.Evidence) *Evidence {
+	if e == nil {
+		return nil
+	}
+	return &Evidence{Source: e.Source, Rule: e.Rule, Confidence: e.Confidence, Excerpt: e.Excerpt}
+}
+
+// Byline as enrichment settled it.
+type Byline struct {
+	Name           string    `json:"name"`
+	Organization   string    `json:"organization,omitempty"`
+	IsOrganization bool      `json:"is_organization,omitempty"`
+	Slug           string    `json:"slug,omitempty"`
+	URL            string    `json:"url,omitempty"`
+	Evidence       *Evidence `json:"evidence,omitempty"`
+}
+
+// Image as enrichment settled it.
+type Image struct {
+	URL        string    `json:"url"`
+	Caption    string    `json:"caption,omitempty"`
+	Credit     string    `json:"credit,omitempty"`
+	Alt        string    `json:"alt,omitempty"`
+	AltDerived bool      `json:"alt_derived,omitempty"`
+	Evidence   *Evidence `json:"evidence,omitempty"`
+}
+
+// Tag as enrichment settled it.
+type Tag struct {
+	Name     string    `json:"name"`
+	Type     string    `json:"type"`
+	Code     string    `json:"code,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
+}
+
+// Enrichment is what enrichment made of a revision, each inferred value
+// with its evidence, so a copy desk can judge it.
+type Enrichment struct {
+	Headline       string               `json:"headline,omitempty"`
+	Dek            string               `json:"dek,omitempty"`
+	Language       string               `json:"language,omitempty"`
+	Section        string               `json:"section,omitempty"`
+	Slug           string               `json:"slug,omitempty"`
+	WordCount      int32                `json:"word_count,omitempty"`
+	ReadingMinutes int32                `json:"reading_minutes,omitempty"`
+	Evidence       map[string]*Evidence `json:"evidence,omitempty"`
+	Bylines        []Byline             `json:"bylines,omitempty"`
+	Images         []Image              `json:"images,omitempty"`
+	Tags           []Tag                `json:"tags,omitempty"`
+}
+
+func enrichmentOf(a *newsroomv1.Article) *Enrichment {
+	if a == nil {
+		return nil
+	}
+	e := &Enrichment{Headline: a.Headline, Dek: a.Dek, Language: a.Language, Section: a.Section,
+		Slug: a.Slug, WordCount: a.WordCount, ReadingMinutes: a.ReadingMinutes}
+	for k, v := range a.Evidence {
+		if e.Evidence == nil {
+			e.Evidence = map[string]*Evidence{}
+		}
+		e.Evidence[k] = evidence(v)
+	}
+	for _, b := range a.Bylines {
+		e.Bylines = append(e.Bylines, Byline{Name: b.Name, Organization: b.Organization, IsOrganization: b.IsOrganization,
+			Slug: b.Slug, URL: b.Url, Evidence: evidence(b.Evidence)})
+	}
+	for _, im := range a.Images {
+		e.Images = append(e.Images, Image{URL: im.Url, Caption: im.Caption, Credit: im.Credit, Alt: im.Alt,
+			AltDerived: im.AltDerived, Evidence: evidence(im.Evidence)})
+	}
+	for _, t := range a.Tags {
+		e.Tags = append(e.Tags, Tag{Name: t.Name, Type: strings.ToLower(strings.TrimPrefix(t.Type.String(), "TAG_TYPE_")),
+			Code: t.Code, Evidence: evidence(t.Evidence)})
+	}
+	return e
+}
+
+// Share is one network's outcome for a revision.
+type Share struct {
+	Network   string `json:"network"`
+	Status    string `json:"status"`
+	Link      string `json:"link,omitempty"`
+	RemoteURL string `json:"remote_url,omitempty"`
+	Attempts  int32  `json:"attempts,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// DeadLetter is a message of this article a stage gave up on.
+type DeadLetter struct {
+	Service    string    `json:"service"`
+	Event      string    `json:"event"`
+	Reason     string    `json:"reason"`
+	Deliveries int64     `json:"deliveries,omitempty"`
+	At         time.Time `json:"at"`
+}
+
 // RevisionInfo is one revision in the history.
 type RevisionInfo struct {
-	Revision   int64     `json:"revision"`
-	Editor     string    `json:"editor,omitempty"`
-	AcceptedAt time.Time `json:"accepted_at"`
-	Correction string    `json:"correction,omitempty"`
-	Stages     Stages    `json:"stages"`
+	Revision     int64        `json:"revision"`
+	Editor       string       `json:"editor,omitempty"`
+	AcceptedAt   time.Time    `json:"accepted_at"`
+	ScheduledFor *time.Time   `json:"scheduled_for,omitempty"`
+	Correction   string       `json:"correction,omitempty"`
+	SourceFormat string       `json:"source_format,omitempty"`
+	Stages       Stages       `json:"stages"`
+	Enrichment   *Enrichment  `json:"enrichment,omitempty"`
+	Shares       []Share      `json:"shares,omitempty"`
+	DeadLetters  []DeadLetter `json:"dead_letters,omitempty"`
+}
+
+// Retraction is how an article was taken down.
+type Retraction struct {
+	At       time.Time `json:"at"`
+	Reason   string    `json:"reason"`
+	Editor   string    `json:"editor,omitempty"`
+	Revision int64     `json:"revision"`
 }
 
 // Status is the editor's view of an article, answered by GET /v1/articles/{id}.
@@ -37,23 +172,29 @@ type Status struct {
 	ID       string `json:"id"`
 	Revision int64  `json:"revision"`
 	URL      string `json:"url"`
-	// State: processing, published, retracted.
-	State       string         `json:"state"`
-	Headline    string         `json:"headline,omitempty"`
-	Stages      Stages         `json:"stages"`
-	Revisions   []RevisionInfo `json:"revisions"`
-	RetractedAt *time.Time     `json:"retracted_at,omitempty"`
-	Retraction  string         `json:"retraction_reason,omitempty"`
+	// State: scheduled, processing, published, failed, retracted.
+	State        string         `json:"state"`
+	Headline     string         `json:"headline,omitempty"`
+	ScheduledFor *time.Time     `json:"scheduled_for,omitempty"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+	Stages       Stages         `json:"stages"`
+	Revisions    []RevisionInfo `json:"revisions"`
+	Retraction   *Retraction    `json:"retraction,omitempty"`
+	// Problems lists what needs an editor's attention: dead letters and
+	// failed shares of the current revision. Nothing fails silently.
+	Problems []string `json:"problems"`
 }
 
 // record is what the status bucket stores per article.
 type record struct {
-	ID          string         `json:"id"`
-	URL         string         `json:"url"`
-	Headline    string         `json:"headline,omitempty"`
-	Revisions   []RevisionInfo `json:"revisions"`
-	RetractedAt *time.Time     `json:"retracted_at,omitempty"`
-	Retraction  string         `json:"retraction_reason,omitempty"`
+	ID         string         `json:"id"`
+	URL        string         `json:"url"`
+	Headline   string         `json:"headline,omitempty"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+	Revisions  []RevisionInfo `json:"revisions"`
+	Retraction *Retraction    `json:"retraction,omitempty"`
+	// Orphans are dead letters whose revision could not be read.
+	Orphans []DeadLetter `json:"orphan_dead_letters,omitempty"`
 }
 
 func (r *record) revision(n int64) *RevisionInfo {
@@ -67,26 +208,68 @@ func (r *record) revision(n int64) *RevisionInfo {
 	return r.revision(n)
 }
 
+func (r *record) touch(t time.Time) {
+	if t.After(r.UpdatedAt) {
+		r.UpdatedAt = t
+	}
+}
+
+func (r *record) latest() *RevisionInfo {
+	if n := len(r.Revisions); n > 0 {
+		return &r.Revisions[n-1]
+	}
+	return nil
+}
+
+func (r *record) state() string {
+	cur := r.latest()
+	switch {
+	case r.Retraction != nil:
+		return StateRetracted
+	case cur == nil:
+		return StateProcessing
+	case cur.Stages.Submitted == nil && cur.ScheduledFor != nil:
+		return StateScheduled
+	case cur.Stages.Rendered == nil && len(cur.DeadLetters) > 0:
+		return StateFailed
+	case cur.Stages.Rendered != nil:
+		return StatePublished
+	}
+	return StateProcessing
+}
+
 func (r *record) view() Status {
 	st := Status{
-		ID: r.ID, URL: r.URL, Headline: r.Headline, Revisions: r.Revisions,
-		RetractedAt: r.RetractedAt, Retraction: r.Retraction, State: "processing",
+		ID: r.ID, URL: r.URL, Headline: r.Headline, Revisions: r.Revisions, UpdatedAt: r.UpdatedAt,
+		Retraction: r.Retraction, State: r.state(), Problems: []string{},
 	}
 	if st.Revisions == nil {
 		st.Revisions = []RevisionInfo{}
 	}
-	if n := len(r.Revisions); n > 0 {
-		cur := r.Revisions[n-1]
+	if cur := r.latest(); cur != nil {
 		st.Revision, st.Stages = cur.Revision, cur.Stages
-		if cur.Stages.Rendered != nil {
-			st.State = "published"
+		if st.State == StateScheduled {
+			st.ScheduledFor = cur.ScheduledFor
+		}
+		for _, d := range cur.DeadLetters {
+			st.Problems = append(st.Problems, fmt.Sprintf("%s gave up on the %s event of revision %d after %d deliveries: %s",
+				d.Service, d.Event, cur.Revision, d.Deliveries, d.Reason))
+		}
+		for _, sh := range cur.Shares {
+			if sh.Status == "failed" {
+				st.Problems = append(st.Problems, fmt.Sprintf("sharing revision %d on %s failed after %d attempts: %s",
+					cur.Revision, sh.Network, sh.Attempts, sh.Error))
+			}
 		}
 	}
-	if r.RetractedAt != nil {
-		st.State = "retracted"
+	for _, d := range r.Orphans {
+		st.Problems = append(st.Problems, fmt.Sprintf("%s gave up on an unreadable %s event: %s", d.Service, d.Event, d.Reason))
 	}
 	return st
 }
+
+// ETag of a status: its revision.
+func (st Status) ETag() string { return strconv.Quote(strconv.FormatInt(st.Revision, 10)) }
 
 func (s *service) getStatus(ctx context.Context, id string) (*record, uint64, error) {
 	e, err := s.status.Get(ctx, id)
@@ -100,21 +283,48 @@ func (s *service) getStatus(ctx context.Context, id string) (*record, uint64, er
 	return &r, e.Revision(), nil
 }
 
+func (s *service) Status(ctx context.Context, id string) (Status, error) {
+	st, _, err := s.getStatus(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Status{}, problem.New(http.StatusNotFound, "not-found", "Article not found", fmt.Sprintf("No article %q.", id))
+	}
+	if err != nil {
+		return Status{}, unavailable(err)
+	}
+	return st.view(), nil
+}
+
 // updateStatus applies fn to the article's record with compare-and-set, so
 // several ingest instances can project events concurrently.
 func (s *service) updateStatus(ctx context.Context, id string, fn func(*record)) error {
+	return s.updateStatusFrom(ctx, id, fn, false)
+}
+
+// updateStatusFrom is updateStatus; fresh says the record most likely does
+// not exist yet (a new article), so it is created without a lookup first.
+func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*record), fresh bool) error {
 	for attempt := 0; ; attempt++ {
-		r, rev, err := s.getStatus(ctx, id)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			r, rev, err = &record{ID: id, URL: s.PageURL(id)}, 0, nil
-		}
-		if err != nil {
-			return err
+		r, rev := &record{ID: id, URL: s.PageURL(id)}, uint64(0)
+		var old []byte
+		if !fresh || attempt > 0 {
+			e, err := s.status.Get(ctx, id)
+			switch {
+			case err == nil:
+				if err := json.Unmarshal(e.Value(), r); err != nil {
+					return fmt.Errorf("status of %s: %w", id, err)
+				}
+				rev, old = e.Revision(), e.Value()
+			case !errors.Is(err, jetstream.ErrKeyNotFound):
+				return err
+			}
 		}
 		fn(r)
 		data, err := json.Marshal(r)
 		if err != nil {
 			return err
+		}
+		if bytes.Equal(data, old) {
+			return nil // already projected (the API wrote it, or a redelivery)
 		}
 		if rev == 0 {
 			_, err = s.status.Create(ctx, id, data)
@@ -133,32 +343,43 @@ func (s *service) updateStatus(ctx context.Context, id string, fn func(*record))
 	}
 }
 
-func (s *service) recordSubmitted(ctx context.Context, ev *newsroomv1.ArticleSubmitted) error {
-	return s.updateStatus(ctx, ev.ArticleId, func(r *record) {
+// recordSubmitted projects a revision, released (submitted) or held
+// (scheduled).
+func (s *service) recordSubmitted(ctx context.Context, event string, ev *newsroomv1.ArticleSubmitted) error {
+	return s.updateStatusFrom(ctx, ev.ArticleId, func(r *record) {
 		rv := r.revision(ev.Revision)
 		at := ev.OccurredAt.AsTime()
-		rv.Stages.Submitted = &at
+		r.touch(at)
 		rv.AcceptedAt = ev.AcceptedAt.AsTime()
-		if a := ev.Article; a != nil {
-			rv.Editor = a.Editor
-			if a.Correction != nil {
-				rv.Correction = a.Correction.Note
-			}
-			if a.Headline != "" && ev.Revision >= latest(r) {
-				r.Headline = a.Headline
-			}
-			if a.Url != "" {
-				r.URL = a.Url
-			}
+		a := ev.Article
+		if event == bus.EventSubmitted {
+			rv.Stages.Submitted = &at
+		} else if due := releaseTime(a); !due.IsZero() {
+			rv.ScheduledFor = &due
 		}
-	})
+		if a == nil {
+			return
+		}
+		rv.Editor = a.Editor
+		rv.SourceFormat = strings.ToLower(strings.TrimPrefix(a.SourceFormat.String(), "SOURCE_FORMAT_"))
+		if a.Correction != nil {
+			rv.Correction = a.Correction.Note
+		}
+		if a.Headline != "" && ev.Revision >= r.latest().Revision {
+			r.Headline = a.Headline
+		}
+		if a.Url != "" {
+			r.URL = a.Url
+		}
+	}, ev.Revision == 1)
 }
 
-func latest(r *record) int64 {
-	if n := len(r.Revisions); n > 0 {
-		return r.Revisions[n-1].Revision
-	}
-	return 0
+func (s *service) recordRetracted(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
+	return s.updateStatus(ctx, ev.ArticleId, func(r *record) {
+		at := ev.OccurredAt.AsTime()
+		r.touch(at)
+		r.Retraction = &Retraction{At: at, Reason: ev.Reason, Editor: ev.Editor, Revision: ev.Revision}
+	})
 }
 
 // statusEvent is an event as the status view sees it.
@@ -185,27 +406,60 @@ func decodeEvent(_ context.Context, msg jetstream.Msg) (statusEvent, error) {
 	return statusEvent{event: event, raw: msg.Data(), hdr: &h}, nil
 }
 
-// project applies one event to the status view.
+// project applies one event to the status view. Each event sets only its
+// own parts, so replaying the log in any order per article converges.
 func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error) {
 	h := ev.hdr
 	at := h.OccurredAt.AsTime()
 	switch ev.event {
-	case bus.EventSubmitted:
+	case bus.EventSubmitted, bus.EventScheduled:
 		var full newsroomv1.ArticleSubmitted
 		if err := proto.Unmarshal(ev.raw, &full); err != nil {
 			return struct{}{}, bus.Permanent(err)
 		}
-		return struct{}{}, s.recordSubmitted(ctx, &full)
-	case bus.EventEnriched, bus.EventRendered, bus.EventShared:
+		return struct{}{}, s.recordSubmitted(ctx, ev.event, &full)
+	case bus.EventEnriched:
+		var full newsroomv1.ArticleEnriched
+		if err := proto.Unmarshal(ev.raw, &full); err != nil {
+			return struct{}{}, bus.Permanent(err)
+		}
 		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
+			r.touch(at)
 			rv := r.revision(h.Revision)
-			switch ev.event {
-			case bus.EventEnriched:
-				rv.Stages.Enriched = &at
-			case bus.EventRendered:
-				rv.Stages.Rendered = &at
-			case bus.EventShared:
-				rv.Stages.Shared = &at
+			rv.Stages.Enriched = &at
+			rv.Enrichment = enrichmentOf(full.Article)
+			// A paste or a page has its headline only once enrichment
+			// found it.
+			if hl := full.Article.GetHeadline(); hl != "" && h.Revision >= r.latest().Revision {
+				r.Headline = hl
+			}
+		})
+	case bus.EventRendered:
+		var full newsroomv1.ArticleRendered
+		if err := proto.Unmarshal(ev.raw, &full); err != nil {
+			return struct{}{}, bus.Permanent(err)
+		}
+		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
+			r.touch(at)
+			r.revision(h.Revision).Stages.Rendered = &at
+			if full.Url != "" && h.Revision >= r.latest().Revision {
+				r.URL = full.Url
+			}
+		})
+	case bus.EventShared:
+		var full newsroomv1.ArticleShared
+		if err := proto.Unmarshal(ev.raw, &full); err != nil {
+			return struct{}{}, bus.Permanent(err)
+		}
+		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
+			r.touch(at)
+			rv := r.revision(h.Revision)
+			rv.Stages.Shared = &at
+			rv.Shares = rv.Shares[:0]
+			for _, sh := range full.Shares {
+				rv.Shares = append(rv.Shares, Share{Network: sh.Network,
+					Status: strings.ToLower(strings.TrimPrefix(sh.Status.String(), "SHARE_STATUS_")),
+					Link:   sh.Link, RemoteURL: sh.RemoteUrl, Attempts: sh.Attempts, Error: sh.LastError})
 			}
 		})
 	case bus.EventRetracted:
@@ -213,9 +467,7 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 		if err := proto.Unmarshal(ev.raw, &full); err != nil {
 			return struct{}{}, bus.Permanent(err)
 		}
-		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
-			r.RetractedAt, r.Retraction = &at, full.Reason
-		})
+		return struct{}{}, s.recordRetracted(ctx, &full)
 	}
 	// Events this view does not know yet are fine: newer services may add them.
 	return struct{}{}, nil

@@ -2,99 +2,219 @@ package ingest
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"unicode/utf8"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
 
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/kithttp"
 	"github.com/newsroom/newsroom/pkg/problem"
-	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/ingest/formats"
 )
 
 // MaxBodyBytes is the largest submission accepted; larger ones get 413.
 const MaxBodyBytes = formats.MaxBodyBytes
 
-// Handler serves the editor API under /v1/.
-func (i *Ingest) Handler() http.Handler {
-	svc := i.svc
-	mux := http.NewServeMux()
-	submit := kithttp.Endpoint[SubmitRequest, SubmitResponse](svc.Submit)
-	status := kithttp.Endpoint[string, Status](svc.Status)
+// OpenAPI is the API's OpenAPI 3.1 document, served at /v1/openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte
 
-	kithttp.Handle(mux, "POST /v1/articles", kithttp.NewServer(submit, decodeSubmit(true), encodeAccepted, nil))
-	kithttp.Handle(mux, "PUT /v1/articles/{id}", kithttp.NewServer(submit, decodeSubmit(false), encodeAccepted, nil))
-	kithttp.Handle(mux, "GET /v1/articles/{id}", kithttp.NewServer(status, decodeID, encodeJSON[Status], nil))
-	return kithttp.Traced(i.auth.Middleware(mux), Name, i.deps.Tracer, bus.Propagator)
+// route is one operation of the API: the mux pattern, the scope it needs
+// ("" for none), and whether it is a write that Idempotency-Key covers.
+type route struct {
+	pattern    string
+	scope      string
+	idempotent bool
+	handler    http.Handler
+}
+
+// routes are the API's operations; the OpenAPI test checks them against
+// the document both ways.
+func (i *Ingest) routes() []route {
+	svc := i.svc
+	mw := func(method string) []endpoint.Middleware {
+		return []endpoint.Middleware{logging(svc.log, method), instrumenting(svc.cfg.Metrics, method)}
+	}
+	var s Service = svc
+	submit := kithttp.Endpoint[SubmitRequest, SubmitResponse](s.Submit)
+	return []route{
+		{"POST /v1/articles", apiauth.ScopeSubmit, true,
+			kithttp.NewServer(submit, svc.decodeSubmit(true), encodeAccepted, mw("create"))},
+		{"GET /v1/articles", apiauth.ScopeRead, false,
+			kithttp.NewServer(kithttp.Endpoint[ListRequest, ListResponse](s.List), decodeList, encodeJSON[ListResponse], mw("list"))},
+		{"PUT /v1/articles/{id}", apiauth.ScopeSubmit, true,
+			kithttp.NewServer(submit, svc.decodeSubmit(false), encodeAccepted, mw("revise"))},
+		{"GET /v1/articles/{id}", apiauth.ScopeRead, false,
+			kithttp.NewServer(kithttp.Endpoint[string, Status](s.Status), decodeID, encodeStatus, mw("status"))},
+		{"POST /v1/articles/{id}/retract", apiauth.ScopeRetract, true,
+			kithttp.NewServer(kithttp.Endpoint[RetractRequest, RetractResponse](s.Retract), decodeRetract, encodeRetracted, mw("retract"))},
+		{"GET /v1/openapi.json", "", false, http.HandlerFunc(serveOpenAPI)},
+	}
+}
+
+// Handler serves the editor API under /v1/. Each request goes through:
+// tracing, authentication (401), the token's rate limit (429), the
+// route's scope (403), Idempotency-Key for writes, then go-kit's decode →
+// endpoint (logging, instrumenting) → encode.
+func (i *Ingest) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range i.routes() {
+		h := rt.handler
+		if rt.idempotent {
+			h = i.svc.idempotent(h)
+		}
+		if rt.scope != "" {
+			h = i.auth.Middleware(i.limiter.middleware(apiauth.Require(rt.scope, h)))
+		}
+		kithttp.Handle(mux, rt.pattern, h)
+	}
+	return kithttp.Traced(problemRoutes(mux), Name, i.deps.Tracer, bus.Propagator)
+}
+
+// problemRoutes answers an unknown path (404) or method (405, with Allow)
+// as a problem document, like every other error of the API.
+func problemRoutes(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &recorder{header: http.Header{}}
+		mux.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		switch rec.status {
+		case http.StatusMethodNotAllowed:
+			problem.Write(w, r, problem.New(rec.status, "method-not-allowed", "Method not allowed",
+				fmt.Sprintf("%s is not allowed here; allowed: %s.", r.Method, rec.header.Get("Allow"))))
+		default:
+			problem.Write(w, r, problem.New(http.StatusNotFound, "no-route", "No such endpoint",
+				"See /v1/openapi.json for the API's endpoints."))
+		}
+	})
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(OpenAPI)
 }
 
 func encodeAccepted(_ context.Context, w http.ResponseWriter, resp SubmitResponse) error {
 	w.Header().Set("Location", resp.StatusURL)
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(resp.Revision, 10)))
 	return kithttp.JSON(w, http.StatusAccepted, resp)
+}
+
+func encodeRetracted(_ context.Context, w http.ResponseWriter, resp RetractResponse) error {
+	w.Header().Set("Location", resp.StatusURL)
+	return kithttp.JSON(w, http.StatusAccepted, resp)
+}
+
+func encodeStatus(_ context.Context, w http.ResponseWriter, st Status) error {
+	w.Header().Set("ETag", st.ETag())
+	return kithttp.JSON(w, http.StatusOK, st)
 }
 
 func encodeJSON[T any](_ context.Context, w http.ResponseWriter, v T) error {
 	return kithttp.JSON(w, http.StatusOK, v)
 }
 
-func decodeID(_ context.Context, r *http.Request) (string, error) {
+func pathID(r *http.Request) (string, *problem.FieldError) {
 	id := r.PathValue("id")
 	if err := bus.ValidateArticleID(id); err != nil {
-		return "", badRequest("Invalid article id", problem.FieldError{Field: "id", Detail: err.Error()})
+		return "", &problem.FieldError{Field: "id", Detail: err.Error()}
+	}
+	return id, nil
+}
+
+func decodeID(_ context.Context, r *http.Request) (string, error) {
+	id, fe := pathID(r)
+	if fe != nil {
+		return "", badRequest("Invalid article id", *fe)
 	}
 	return id, nil
 }
 
 func badRequest(title string, errs ...problem.FieldError) *problem.Details {
-	detail := "Fix the fields listed in errors and submit again."
+	detail := "Fix the fields listed in errors and send the request again."
 	return problem.New(http.StatusBadRequest, "invalid", title, detail, errs...)
 }
 
-func decodeSubmit(create bool) kithttp.DecodeFunc[SubmitRequest] {
+func tooLarge(limit int) *problem.Details {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Submission too large",
+		fmt.Sprintf("Submissions are limited to %d bytes.", limit),
+		problem.FieldError{Field: "body", Detail: fmt.Sprintf("larger than %d bytes", limit)})
+}
+
+// readBody reads at most limit bytes, answering 413 above.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, int64(limit)))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, tooLarge(limit)
+	}
+	if err != nil {
+		return nil, badRequest("Unreadable body", problem.FieldError{Field: "body", Detail: err.Error()})
+	}
+	return body, nil
+}
+
+// parseIfMatch reads If-Match: "3" (the revision the editor last saw).
+func parseIfMatch(h string) (int64, *problem.FieldError) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || n < 1 {
+		return 0, &problem.FieldError{Field: "If-Match", Detail: `must be a revision's ETag, e.g. "3"`}
+	}
+	return n, nil
+}
+
+func (s *service) decodeSubmit(create bool) kithttp.DecodeFunc[SubmitRequest] {
 	return func(ctx context.Context, r *http.Request) (SubmitRequest, error) {
 		req := SubmitRequest{Create: create, Editor: apiauth.EditorFrom(ctx)}
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return req, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Submission too large",
-				fmt.Sprintf("Submissions are limited to %d bytes.", MaxBodyBytes))
-		}
+		decode, err := formats.ForContentType(r.Header.Get("Content-Type"))
 		if err != nil {
-			return req, badRequest("Unreadable body", problem.FieldError{Field: "body", Detail: err.Error()})
+			return req, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported content type",
+				err.Error(), problem.FieldError{Field: "Content-Type", Detail: "send one of " + strings.Join(formats.MediaTypes(), ", ")})
 		}
-		if !utf8.Valid(body) {
-			return req, badRequest("Invalid text", problem.FieldError{Field: "body", Detail: "the body is not valid UTF-8"})
+		body, err := readBody(r, s.cfg.MaxBodyBytes)
+		if err != nil {
+			return req, err
 		}
-		ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil && r.Header.Get("Content-Type") != "" {
-			return req, unsupported(r.Header.Get("Content-Type"))
-		}
-		var a *newsroomv1.Article
-		var errs []problem.FieldError
-		switch ct {
-		case "application/json", "":
-			a, errs = formats.JSON(body)
-		case "text/plain":
-			a, errs = formats.Text(body)
-		default:
-			return req, unsupported(ct)
-		}
+		a, errs := decode(body)
 		if !create {
-			id := r.PathValue("id")
-			if err := bus.ValidateArticleID(id); err != nil {
-				errs = append(errs, problem.FieldError{Field: "id", Detail: err.Error()})
-			} else if a != nil && a.Id != "" && a.Id != id {
+			id, fe := pathID(r)
+			switch {
+			case fe != nil:
+				errs = append(errs, *fe)
+			case a != nil && a.Id != "" && a.Id != id:
 				errs = append(errs, problem.FieldError{Field: "/id", Detail: fmt.Sprintf("body id %q differs from the URL's %q", a.Id, id)})
-			} else if a != nil {
+			case a != nil:
 				a.Id = id
 			}
+			var fe2 *problem.FieldError
+			if req.IfMatch, fe2 = parseIfMatch(r.Header.Get("If-Match")); fe2 != nil {
+				errs = append(errs, *fe2)
+			}
 		}
-		if len(errs) > 0 {
+		if len(errs) > 0 || a == nil {
 			return req, badRequest("Invalid article", errs...)
 		}
 		req.Article = a
@@ -102,8 +222,100 @@ func decodeSubmit(create bool) kithttp.DecodeFunc[SubmitRequest] {
 	}
 }
 
-func unsupported(ct string) *problem.Details {
-	return problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported content type",
-		fmt.Sprintf("%q is not accepted; send application/json or text/plain.", ct),
-		problem.FieldError{Field: "Content-Type", Detail: "unsupported"})
+// MaxReasonChars bounds a retraction's reason.
+const MaxReasonChars = 2000
+
+func decodeRetract(ctx context.Context, r *http.Request) (RetractRequest, error) {
+	req := RetractRequest{Editor: apiauth.EditorFrom(ctx)}
+	id, fe := pathID(r)
+	var errs []problem.FieldError
+	if fe != nil {
+		errs = append(errs, *fe)
+	}
+	req.ID = id
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return req, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported content type",
+			`Send {"reason": "…"} as application/json.`, problem.FieldError{Field: "Content-Type", Detail: "must be application/json"})
+	}
+	body, err := readBody(r, 64<<10)
+	if err != nil {
+		return req, err
+	}
+	var in struct {
+		Reason *string `json:"reason"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	switch err := dec.Decode(&in); {
+	case errors.Is(err, io.EOF):
+		errs = append(errs, problem.FieldError{Field: "/reason", Detail: "is required"})
+	case err != nil:
+		errs = append(errs, problem.FieldError{Field: "body", Detail: `must be {"reason": "…"}: ` + err.Error()})
+	case in.Reason == nil || strings.TrimSpace(*in.Reason) == "":
+		errs = append(errs, problem.FieldError{Field: "/reason", Detail: "is required: say why the article is taken down"})
+	case len([]rune(*in.Reason)) > MaxReasonChars:
+		errs = append(errs, problem.FieldError{Field: "/reason", Detail: fmt.Sprintf("is longer than %d characters", MaxReasonChars)})
+	default:
+		if r, bad := formats.BadControl(*in.Reason, true); bad {
+			errs = append(errs, problem.FieldError{Field: "/reason", Detail: fmt.Sprintf("contains the control character %U", r)})
+		}
+		req.Reason = strings.TrimSpace(*in.Reason)
+	}
+	if len(errs) > 0 {
+		return req, badRequest("Invalid retraction", errs...)
+	}
+	return req, nil
+}
+
+func decodeList(_ context.Context, r *http.Request) (ListRequest, error) {
+	var req ListRequest
+	var errs []problem.FieldError
+	// The parameters that parse are checked even when others do not.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		errs = append(errs, problem.FieldError{Field: "query", Detail: err.Error()})
+	}
+	for name, values := range q {
+		v := values[len(values)-1]
+		switch name {
+		case "state":
+			for _, vs := range values {
+				for _, st := range strings.Split(vs, ",") {
+					if !slices.Contains(States, st) {
+						errs = append(errs, problem.FieldError{Field: "state", Detail: fmt.Sprintf("%q is not one of %s", st, strings.Join(States, ", "))})
+						continue
+					}
+					req.States = append(req.States, st)
+				}
+			}
+		case "since", "until":
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				errs = append(errs, problem.FieldError{Field: name, Detail: "must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z"})
+			} else if name == "since" {
+				req.Since = t
+			} else {
+				req.Until = t
+			}
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > MaxListLimit {
+				errs = append(errs, problem.FieldError{Field: "limit", Detail: fmt.Sprintf("must be a number from 1 to %d", MaxListLimit)})
+			}
+			req.Limit = n
+		case "cursor":
+			c, err := ParseCursor(v)
+			if err != nil {
+				errs = append(errs, problem.FieldError{Field: "cursor", Detail: err.Error()})
+			}
+			req.After = c
+		default:
+			errs = append(errs, problem.FieldError{Field: name, Detail: "is not a known parameter (state, since, until, limit, cursor)"})
+		}
+	}
+	slices.SortFunc(errs, func(a, b problem.FieldError) int { return strings.Compare(a.Field, b.Field) })
+	if len(errs) > 0 {
+		return req, badRequest("Invalid query", errs...)
+	}
+	return req, nil
 }

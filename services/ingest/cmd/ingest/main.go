@@ -3,7 +3,11 @@
 //
 // Environment, besides daemon.Config's (NATS_URL, HTTP_ADDR, OTEL_*):
 //
-//	NEWSROOM_API_TOKENS  comma-separated "token" or "editor:token" (required)
+//	NEWSROOM_API_TOKENS       comma-separated "token" or "editor:token", each
+//	                          with every scope
+//	NEWSROOM_API_TOKENS_FILE  a file of "editor:sha256:<hex>:scope,scope" lines
+//	                          (scopes: read, submit, retract); one of the two
+//	                          is required
 //	NEWSROOM_PUBLIC_URL  the site's public base URL (page URLs)
 //	NEWSROOM_API_URL     the API's public base URL (status URLs; default NEWSROOM_PUBLIC_URL)
 package main
@@ -32,9 +36,9 @@ func main() {
 func run(ctx context.Context, getenv func(string) string) error {
 	return daemon.Main(ctx, daemon.Config{Name: ingest.Name, DefaultAddr: "127.0.0.1:8081"}, getenv, os.Stderr,
 		func(ctx context.Context, p daemon.Parts) (daemon.Service, error) {
-			tokens, err := apiauth.ParseTokens(getenv("NEWSROOM_API_TOKENS"))
+			tokens, err := apiauth.Load(getenv("NEWSROOM_API_TOKENS"), getenv("NEWSROOM_API_TOKENS_FILE"))
 			if err != nil {
-				return daemon.Service{}, fmt.Errorf("NEWSROOM_API_TOKENS: %w", err)
+				return daemon.Service{}, fmt.Errorf("NEWSROOM_API_TOKENS / NEWSROOM_API_TOKENS_FILE: %w", err)
 			}
 			publicURL := getenv("NEWSROOM_PUBLIC_URL")
 			if publicURL == "" {

@@ -1,0 +1,344 @@
+package formats
+
+import (
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/newsroom/newsroom/pkg/problem"
+	"github.com/newsroom/newsroom/pkg/testtool"
+	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
+)
+
+func read(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{testtool.SharedDir(t)}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// htmlPage is a real news page from the evaluation set.
+func htmlPage(t testing.TB) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testtool.SharedDir(t), "eval", "naeb-dev", "html", "00c7f15fb635c360a44f126d4694369c.html.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fields(errs []problem.FieldError) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Field)
+	}
+	return out
+}
+
+func mustDecode(t *testing.T, d Decoder, body []byte) *newsroomv1.Article {
+	t.Helper()
+	a, errs := d(body)
+	if len(errs) > 0 || a == nil {
+		t.Fatalf("decode: %+v", errs)
+	}
+	return a
+}
+
+func TestTextSeedPaste(t *testing.T) {
+	body := read(t, "fixtures", "seed-article.txt")
+	a := mustDecode(t, Text, body)
+	if a.Body != string(body) || a.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_TEXT ||
+		a.SourceFormat != newsroomv1.SourceFormat_SOURCE_FORMAT_TEXT {
+		t.Fatalf("paste not kept as text: format %v/%v", a.BodyFormat, a.SourceFormat)
+	}
+}
+
+func TestHTMLPage(t *testing.T) {
+	page := htmlPage(t)
+	a := mustDecode(t, HTML, page)
+	if a.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_HTML || a.SourceFormat != newsroomv1.SourceFormat_SOURCE_FORMAT_HTML {
+		t.Fatalf("formats %v/%v", a.BodyFormat, a.SourceFormat)
+	}
+	if len(a.Body) != len(page) {
+		t.Fatalf("page not passed whole: %d of %d bytes", len(a.Body), len(page))
+	}
+	for name, body := range map[string][]byte{
+		"binary":    {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0x0d},
+		"nul":       []byte("<html><body>a\x00b</body></html>"),
+		"no markup": []byte("just some words, no tags at all"),
+		"empty":     []byte("  \n"),
+	} {
+		if a, errs := HTML(body); a != nil || len(errs) == 0 {
+			t.Errorf("%s: accepted as HTML", name)
+		}
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	for _, tc := range []struct{ in, headline, body string }{
+		{"# Parler sues Amazon\n\nThe lawsuit *begins*.\n", "Parler sues Amazon", "The lawsuit *begins*.\n"},
+		{"Parler sues Amazon\n==================\n\nBody.", "Parler sues Amazon", "Body."},
+		{"No heading here.\n\nSecond paragraph.", "", "No heading here.\n\nSecond paragraph."},
+		{"## A subhead first\n\ntext", "", "## A subhead first\n\ntext"},
+	} {
+		a := mustDecode(t, Markdown, []byte(tc.in))
+		if a.Headline != tc.headline || a.Body != tc.body || a.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_MARKDOWN {
+			t.Errorf("%q: headline %q body %q", tc.in, a.Headline, a.Body)
+		}
+		if tc.headline != "" && a.Evidence["headline"].GetSource() != "markdown" {
+			t.Errorf("%q: no evidence for the headline", tc.in)
+		}
+	}
+	if _, errs := Markdown([]byte("# Only a headline\n")); len(errs) == 0 {
+		t.Error("a headline without text was accepted")
+	}
+}
+
+func TestJSONFull(t *testing.T) {
+	a := mustDecode(t, JSON, []byte(`{
+	  "id": "parler-sues-amazon", "headline": " Parler sues Amazon ", "dek": "The lawsuit",
+	  "body": "Para one.\n\nPara two.", "body_format": "markdown",
+	  "bylines": ["Emmanuel Alejandro Rondón", {"name": "Ana", "organization": "EFE"}],
+	  "images": [{"url": "https://example.com/a.jpg", "caption": "A game.", "credit": "EFE", "alt": "players", "width": 800, "height": 600}],
+	  "tags": ["Parler", "Amazon"], "section": "Technology", "language": "en",
+	  "canonical_url": "https://elamerican.com/parler", "translations": [{"language": "es", "url": "https://elamerican.com/es/parler"}],
+	  "publish_at": "2030-01-02T03:04:05Z", "embargo_until": "2030-01-02T03:00:00+01:00",
+	  "correction": "An earlier version misspelled a name.", "minor": true}`))
+	if a.Id != "parler-sues-amazon" || a.Headline != "Parler sues Amazon" || len(a.Bylines) != 2 ||
+		a.Bylines[1].Organization != "EFE" || a.Images[0].Width != 800 || len(a.Tags) != 2 ||
+		a.Translations[0].Language != "es" || a.PublishAt.AsTime().Year() != 2030 ||
+		a.EmbargoUntil.AsTime().Hour() != 2 || a.Correction.GetNote() == "" || !a.Minor {
+		t.Fatalf("decoded %+v", a)
+	}
+}
+
+func TestJSONNamesEveryField(t *testing.T) {
+	_, errs := JSON([]byte(`{"headline": 7, "body": "", "body_format": "rtf", "bylines": [{"nom": "x"}],
+	  "images": [{"url": "ftp://x", "width": -1}], "tags": [3], "publish_at": "tomorrow",
+	  "id": "a.b", "language": "english language", "colour": "red", "headlines": []}`))
+	got := fields(errs)
+	for _, want := range []string{"/headline", "/body", "/body_format", "/bylines/0/nom", "/bylines/0/name",
+		"/images/0/url", "/images/0/width", "/tags/0", "/publish_at", "/id", "/language", "/colour", "/headlines"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no error for %s; got %v", want, errs)
+		}
+	}
+	for _, e := range errs {
+		if e.Field == "/headlines" && !strings.Contains(e.Detail, "ninjs") {
+			t.Errorf("ninjs sent as JSON: no hint (%s)", e.Detail)
+		}
+	}
+}
+
+func TestJSONRefusals(t *testing.T) {
+	for name, body := range map[string]string{
+		"syntax":        `{"headline": "x",`,
+		"trailing":      `{"headline": "x", "body": "y"} {}`,
+		"array":         `[1,2]`,
+		"control":       `{"headline": "a\u0007b", "body": "y"}`,
+		"line in title": `{"headline": "a\nb", "body": "y"}`,
+		"empty":         ``,
+		"invalid utf8":  "{\"headline\": \"\xff\", \"body\": \"y\"}",
+	} {
+		if a, errs := JSON([]byte(body)); a != nil && len(errs) == 0 || len(errs) == 0 {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func ninjsExamples(t testing.TB) map[string][]byte {
+	dir := filepath.Join(testtool.SharedDir(t), "conformance", "ninjs", "examples")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	if len(out) < 9 {
+		t.Fatalf("only %d ninjs examples", len(out))
+	}
+	return out
+}
+
+func TestNinjsEveryExampleDecodes(t *testing.T) {
+	for name, body := range ninjsExamples(t) {
+		t.Run(name, func(t *testing.T) {
+			a := mustDecode(t, Ninjs, body)
+			if strings.TrimSpace(a.Body) == "" || a.SourceFormat != newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS {
+				t.Fatalf("no body: %+v", a)
+			}
+		})
+	}
+}
+
+func TestNinjsMapping(t *testing.T) {
+	ex := ninjsExamples(t)
+
+	tt := mustDecode(t, Ninjs, ex["2.1-tt_text_image_2.json"])
+	if tt.Headline != "Militärövning i jätteformat hålls 2023" || tt.Language != "sv" ||
+		tt.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_HTML || !strings.HasPrefix(tt.Dek, "Pandemin satte stopp") {
+		t.Errorf("tt: %q %q %v dek %q", tt.Headline, tt.Language, tt.BodyFormat, tt.Dek)
+	}
+	if len(tt.Images) != 1 {
+		t.Fatalf("tt images: %+v", tt.Images)
+	}
+	im := tt.Images[0]
+	if !strings.HasSuffix(im.Url, "a001_NormalPreview.jpg") || im.Width != 1024 || im.Height != 683 ||
+		im.Credit != "Karl Melander/TT" || !strings.HasPrefix(im.Caption, "En stor internationell") || im.Evidence.GetSource() != "ninjs" {
+		t.Errorf("tt image: %+v", im)
+	}
+
+	simple := mustDecode(t, Ninjs, ex["2.2-004_simple_text_article.json"])
+	if len(simple.Bylines) != 2 || simple.Bylines[0].Name != "Paulo Santalucia" || simple.Bylines[1].Name != "Frances d'Emilio" {
+		t.Errorf("by: %+v", simple.Bylines)
+	}
+	if simple.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_HTML || !strings.HasPrefix(simple.Body, "<p>GROSSETO") {
+		t.Errorf("body: %v %.40q", simple.BodyFormat, simple.Body)
+	}
+	if simple.Evidence["versioncreated"].GetExcerpt() != "2013-07-09T10:37:00Z" || simple.CreatedAt != nil {
+		t.Errorf("versioncreated: %v, created_at %v", simple.Evidence, simple.CreatedAt)
+	}
+
+	dpa := mustDecode(t, Ninjs, ex["2.1-dpa_text.json"])
+	if len(dpa.Bylines) != 1 || dpa.Bylines[0].Name != "Christian Hollmann" || dpa.Bylines[0].Organization != "dpa" {
+		t.Errorf("dpa by: %+v", dpa.Bylines)
+	}
+
+	ntb := mustDecode(t, Ninjs, ex["2.1-ntb_text.json"])
+	if len(ntb.Bylines) != 1 || !ntb.Bylines[0].IsOrganization || ntb.Bylines[0].Name != "NTB" {
+		t.Errorf("ntb by: %+v", ntb.Bylines)
+	}
+	var topics, places []string
+	for _, tg := range ntb.Tags {
+		switch tg.Type {
+		case newsroomv1.TagType_TAG_TYPE_TOPIC:
+			topics = append(topics, tg.Name)
+		case newsroomv1.TagType_TAG_TYPE_PLACE:
+			places = append(places, tg.Name)
+		}
+	}
+	if !slices.Contains(topics, "Teknologi") || !slices.Contains(places, "Telemark") {
+		t.Errorf("ntb tags: %v %v", topics, places)
+	}
+	if !strings.HasPrefix(ntb.Body, "IT-giganten Google") {
+		t.Errorf("ntb body from the description: %q", ntb.Body)
+	}
+
+	ap := mustDecode(t, Ninjs, ex["2.1-ap_image.json"])
+	if len(ap.Images) != 1 || ap.Images[0].Credit != "ASSOCIATED PRESS" || ap.Images[0].Width != 3000 ||
+		!strings.HasPrefix(ap.Images[0].Caption, "FILE - In this Monday") {
+		t.Errorf("ap picture item: %+v", ap.Images)
+	}
+
+	bw := mustDecode(t, Ninjs, ex["2.1-businesswire-newsml-20130731006140.json"])
+	if len(bw.Images) == 0 {
+		t.Errorf("businesswire: no images from associations")
+	}
+
+	assoc := mustDecode(t, Ninjs, ex["2.2-003_associations_example.json"])
+	if len(assoc.Images) != 2 || assoc.Images[1].Url != "http://mms.businesswire.com/media/newsItemId/en/369394/3/0025lf.jpg" {
+		t.Errorf("associations without hrefs: %+v", assoc.Images)
+	}
+}
+
+func TestNinjsSchemaViolationsNamed(t *testing.T) {
+	_, errs := Ninjs([]byte(`{"uri": "urn:x", "headlines": [{"role": "main"}], "bodies": [{"value": 5}],
+	  "type": "article", "versioncreated": "yesterday", "urgency": "high", "colour": "red"}`))
+	got := fields(errs)
+	for _, want := range []string{"/headlines/0", "/bodies/0/value", "/type", "/versioncreated", "/urgency", "/colour"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no error for %s; got %+v", want, errs)
+		}
+	}
+	if slices.Contains(got, "/uri") {
+		t.Errorf("a valid property reported: %+v", errs)
+	}
+	if _, errs := Ninjs([]byte(`{"headlines": [{"value": "x"}], "bodies": [{"value": "y"}]}`)); !slices.Contains(fields(errs), "body") {
+		t.Errorf("missing uri not reported: %+v", errs)
+	}
+	if _, errs := Ninjs([]byte(`{"uri": "urn:x", "pubstatus": "canceled", "bodies": [{"value": "y"}]}`)); !slices.Contains(fields(errs), "/pubstatus") {
+		t.Errorf("canceled item accepted: %+v", errs)
+	}
+	if _, errs := Ninjs([]byte(`{"uri": "urn:x", "headlines": [{"value": "only a headline"}]}`)); !slices.Contains(fields(errs), "/bodies") {
+		t.Errorf("item without body accepted: %+v", errs)
+	}
+}
+
+func TestNinjsLegacy(t *testing.T) {
+	// Superdesk's ninjs 1.x shape: flat headline/body_html/byline and
+	// associations keyed by name with renditions keyed by name.
+	a := mustDecode(t, Ninjs, []byte(`{
+	  "guid": "urn:newsml:localhost:5000:2024-01-01:abc", "type": "text", "language": "en",
+	  "headline": "Council approves budget", "body_html": "<p>The council approved it.</p>",
+	  "byline": "By Jane Roe", "description_text": "A short summary.", "embargoed": "2030-01-01T00:00:00+0000",
+	  "associations": {"featuremedia": {"type": "picture", "description_text": "The council chamber.",
+	     "byline": "John Doe", "alt_text": "chamber", "renditions": {
+	       "original": {"href": "https://cdn.example.com/o.jpg", "mimetype": "image/jpeg", "width": 4000, "height": 3000},
+	       "viewImage": {"href": "https://cdn.example.com/v.jpg", "mimetype": "image/jpeg", "width": 1280, "height": 960}}}}}`))
+	if a.Headline != "Council approves budget" || a.BodyFormat != newsroomv1.BodyFormat_BODY_FORMAT_HTML ||
+		len(a.Bylines) != 1 || a.Bylines[0].Name != "Jane Roe" || a.Dek != "A short summary." {
+		t.Errorf("legacy: %+v", a)
+	}
+	if len(a.Images) != 1 || a.Images[0].Url != "https://cdn.example.com/v.jpg" || a.Images[0].Caption != "The council chamber." ||
+		a.Images[0].Credit != "John Doe" || a.Images[0].Alt != "chamber" {
+		t.Errorf("legacy image: %+v", a.Images)
+	}
+	// Superdesk writes offsets as +0000.
+	if a.EmbargoUntil.AsTime().Year() != 2030 {
+		t.Errorf("embargo: %v", a.EmbargoUntil)
+	}
+}
+
+func TestForContentType(t *testing.T) {
+	jsonBody := []byte(`{"headline": "h", "body": "b"}`)
+	ninjsBody := []byte(`{"uri": "urn:x", "bodies": [{"value": "b"}]}`)
+	for _, tc := range []struct {
+		ct   string
+		body []byte
+		want newsroomv1.SourceFormat
+	}{
+		{"", jsonBody, newsroomv1.SourceFormat_SOURCE_FORMAT_JSON},
+		{"application/json", ninjsBody, newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS},
+		{"application/json; charset=utf-8", jsonBody, newsroomv1.SourceFormat_SOURCE_FORMAT_JSON},
+		{"text/plain; charset=UTF-8", []byte("x"), newsroomv1.SourceFormat_SOURCE_FORMAT_TEXT},
+		{"text/markdown", []byte("x"), newsroomv1.SourceFormat_SOURCE_FORMAT_MARKDOWN},
+		{"text/html; charset=utf-8", []byte("<p>x</p>"), newsroomv1.SourceFormat_SOURCE_FORMAT_HTML},
+		{"application/ninjs+json", ninjsBody, newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS},
+		{`application/json; profile="http://www.iptc.org/std/ninjs/2.1"`, ninjsBody, newsroomv1.SourceFormat_SOURCE_FORMAT_NINJS},
+	} {
+		d, err := ForContentType(tc.ct)
+		if err != nil {
+			t.Errorf("%q: %v", tc.ct, err)
+			continue
+		}
+		if a, errs := d(tc.body); len(errs) > 0 || a.SourceFormat != tc.want {
+			t.Errorf("%q: %v %+v", tc.ct, a.GetSourceFormat(), errs)
+		}
+	}
+	for _, ct := range []string{"image/png", "text/plain; charset=latin1", "not a type/", "application/xml"} {
+		if _, err := ForContentType(ct); err == nil {
+			t.Errorf("%q accepted", ct)
+		}
+	}
+}

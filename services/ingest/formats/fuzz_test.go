@@ -1,0 +1,51 @@
+package formats
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/testtool"
+)
+
+// FuzzDecoders feeds every decoder the same bytes: none may panic, and an
+// accepted article must be one the pipeline can carry (valid UTF-8, a safe
+// id if any, a body).
+func FuzzDecoders(f *testing.F) {
+	f.Add(read(f, "fixtures", "seed-article.txt"))
+	// The head of a real page: whole pages make the mutator crawl.
+	f.Add(htmlPage(f)[:8<<10])
+	dir := filepath.Join(testtool.SharedDir(f), "conformance", "ninjs", "examples")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"headline": "h", "body": "b", "bylines": ["x", {"name": "y"}], "images": [{"url": "https://e.com/a.jpg"}], "publish_at": "2030-01-01T00:00:00Z"}`))
+	f.Add([]byte("# Headline\n\nBody *text*."))
+	f.Add([]byte(`{"headline": "x", "associations": {"a": {"type": "picture", "renditions": {"r": {"href": "https://e.com/x.jpg"}}}}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for name, d := range map[string]Decoder{"json": JSON, "text": Text, "markdown": Markdown, "html": HTML, "ninjs": Ninjs} {
+			a, errs := d(body)
+			if len(errs) > 0 {
+				continue
+			}
+			if a == nil {
+				t.Fatalf("%s: no article and no error", name)
+			}
+			if !utf8.ValidString(a.Body) || !utf8.ValidString(a.Headline) {
+				t.Fatalf("%s: accepted invalid UTF-8", name)
+			}
+			if a.Id != "" && bus.ValidateArticleID(a.Id) != nil {
+				t.Fatalf("%s: accepted unsafe id %q", name, a.Id)
+			}
+			if a.Body == "" {
+				t.Fatalf("%s: accepted an empty body", name)
+			}
+		}
+	})
+}

@@ -1,0 +1,283 @@
+package formats
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/problem"
+	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
+)
+
+var bodyFormats = map[string]newsroomv1.BodyFormat{
+	"":         newsroomv1.BodyFormat_BODY_FORMAT_MARKDOWN,
+	"markdown": newsroomv1.BodyFormat_BODY_FORMAT_MARKDOWN,
+	"html":     newsroomv1.BodyFormat_BODY_FORMAT_HTML,
+	"text":     newsroomv1.BodyFormat_BODY_FORMAT_TEXT,
+}
+
+// editorEvidence marks a value the editor supplied.
+func editorEvidence() *newsroomv1.Evidence {
+	return &newsroomv1.Evidence{Source: "editor", Confidence: 1}
+}
+
+// JSON decodes the editor's structured article:
+//
+//	{"id", "headline", "dek", "body", "body_format": markdown|html|text,
+//	 "bylines": ["name" | {"name", "organization"}],
+//	 "images": [{"url", "caption", "credit", "alt", "width", "height"}],
+//	 "tags": ["…"], "section", "language", "canonical_url",
+//	 "translations": [{"language", "url", "article_id"}],
+//	 "publish_at", "embargo_until" (RFC 3339), "correction", "minor"}
+//
+// Every field is checked, and every fault is reported, not only the first.
+// A ninjs item sent as plain JSON (it has a "uri" and no "body") is read as
+// ninjs.
+func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
+	if errs := checkBody(body); errs != nil {
+		return nil, errs
+	}
+	top, errs := parseJSON(body)
+	if errs != nil {
+		return nil, errs
+	}
+	if looksLikeNinjs(top) {
+		// ninjs producers often say only application/json.
+		return Ninjs(body)
+	}
+	c := &checker{}
+	var (
+		id, headline, dek, text, bodyFormat, section, language, canonical, correction string
+		publishAt, embargoUntil                                                       string
+		minor                                                                         bool
+		bylines, images, tags, translations                                           []json.RawMessage
+	)
+	decodeObject(c, top, "", map[string]any{
+		"id": &id, "headline": &headline, "dek": &dek, "body": &text, "body_format": &bodyFormat,
+		"bylines": &bylines, "images": &images, "tags": &tags, "section": &section, "language": &language,
+		"canonical_url": &canonical, "translations": &translations, "publish_at": &publishAt,
+		"embargo_until": &embargoUntil, "correction": &correction, "minor": &minor,
+	})
+
+	if id != "" {
+		if err := bus.ValidateArticleID(id); err != nil {
+			c.add("/id", "%v", err)
+		}
+	}
+	c.text("/headline", headline, true, 300, false)
+	c.text("/dek", dek, false, 1000, false)
+	c.text("/body", text, true, MaxBodyBytes, true)
+	c.text("/section", section, false, 100, false)
+	c.language("/language", language)
+	c.text("/correction", correction, false, 2000, true)
+	c.url("/canonical_url", canonical)
+	format, ok := bodyFormats[bodyFormat]
+	if !ok {
+		c.add("/body_format", "must be markdown, html or text")
+	}
+	a := &newsroomv1.Article{
+		Id: id, Headline: strings.TrimSpace(headline), Dek: strings.TrimSpace(dek),
+		Body: text, BodyFormat: format, Section: strings.TrimSpace(section), Language: language,
+		CanonicalUrl: canonical, Minor: minor, SourceFormat: newsroomv1.SourceFormat_SOURCE_FORMAT_JSON,
+	}
+	c.count("/bylines", len(bylines), MaxBylines)
+	c.count("/images", len(images), MaxImages)
+	c.count("/tags", len(tags), MaxTags)
+	c.count("/translations", len(translations), MaxTranslations)
+	if len(c.errs) > 0 && (len(bylines) > MaxBylines || len(images) > MaxImages || len(tags) > MaxTags || len(translations) > MaxTranslations) {
+		return nil, c.errs
+	}
+	for i, raw := range bylines {
+		field := fmt.Sprintf("/bylines/%d", i)
+		var name, org string
+		if json.Unmarshal(raw, &name) != nil {
+			decodeObject(c, raw, field, map[string]any{"name": &name, "organization": &org})
+		}
+		c.text(field+"/name", name, true, 200, false)
+		c.text(field+"/organization", org, false, 200, false)
+		a.Bylines = append(a.Bylines, &newsroomv1.Byline{Name: strings.TrimSpace(name),
+			Organization: strings.TrimSpace(org), Evidence: editorEvidence()})
+	}
+	for i, raw := range images {
+		field := fmt.Sprintf("/images/%d", i)
+		var im struct {
+			url, caption, credit, alt string
+			width, height             int32
+		}
+		decodeObject(c, raw, field, map[string]any{"url": &im.url, "caption": &im.caption, "credit": &im.credit,
+			"alt": &im.alt, "width": &im.width, "height": &im.height})
+		if im.url == "" {
+			c.add(field+"/url", "is required")
+		}
+		c.url(field+"/url", im.url)
+		c.text(field+"/caption", im.caption, false, 2000, false)
+		c.text(field+"/credit", im.credit, false, 300, false)
+		c.text(field+"/alt", im.alt, false, 1000, false)
+		if im.width < 0 {
+			c.add(field+"/width", "must not be negative")
+		}
+		if im.height < 0 {
+			c.add(field+"/height", "must not be negative")
+		}
+		a.Images = append(a.Images, &newsroomv1.Image{Url: im.url, Caption: im.caption, Credit: im.credit,
+			Alt: im.alt, Width: im.width, Height: im.height, Evidence: editorEvidence()})
+	}
+	for i, raw := range tags {
+		field := fmt.Sprintf("/tags/%d", i)
+		var t string
+		if err := json.Unmarshal(raw, &t); err != nil {
+			c.add(field, "must be a JSON string")
+			continue
+		}
+		c.text(field, t, true, 100, false)
+		a.Tags = append(a.Tags, &newsroomv1.Tag{Name: strings.TrimSpace(t), Type: newsroomv1.TagType_TAG_TYPE_KEYWORD,
+			Evidence: editorEvidence()})
+	}
+	for i, raw := range translations {
+		field := fmt.Sprintf("/translations/%d", i)
+		var t newsroomv1.Translation
+		decodeObject(c, raw, field, map[string]any{"language": &t.Language, "url": &t.Url, "article_id": &t.ArticleId})
+		if t.Language == "" {
+			c.add(field+"/language", "is required")
+		}
+		c.language(field+"/language", t.Language)
+		c.url(field+"/url", t.Url)
+		if t.ArticleId != "" && bus.ValidateArticleID(t.ArticleId) != nil {
+			c.add(field+"/article_id", "is not a valid article id")
+		}
+		if t.Url == "" && t.ArticleId == "" {
+			c.add(field, "needs a url or an article_id")
+		}
+		a.Translations = append(a.Translations, &t)
+	}
+	a.PublishAt = c.timestamp("/publish_at", publishAt)
+	a.EmbargoUntil = c.timestamp("/embargo_until", embargoUntil)
+	if correction != "" {
+		a.Correction = &newsroomv1.Correction{Note: strings.TrimSpace(correction)}
+	}
+	return a, c.errs
+}
+
+// parseJSON checks the body is one JSON value, naming the byte where it is
+// not.
+func parseJSON(body []byte) (json.RawMessage, []problem.FieldError) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var top json.RawMessage
+	if err := dec.Decode(&top); err != nil {
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &syntaxErr):
+			return nil, []problem.FieldError{{Field: "body", Detail: fmt.Sprintf("invalid JSON at byte %d: %v", syntaxErr.Offset, err)}}
+		case errors.Is(err, io.EOF):
+			return nil, []problem.FieldError{{Field: "body", Detail: "is empty"}}
+		default:
+			return nil, []problem.FieldError{{Field: "body", Detail: "invalid JSON: " + err.Error()}}
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, []problem.FieldError{{Field: "body", Detail: "trailing data after the JSON value"}}
+	}
+	return top, nil
+}
+
+// looksLikeNinjs: "uri" is the one property every ninjs item has, and no
+// newsroom article has; "body" is the other way round.
+func looksLikeNinjs(top json.RawMessage) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(top, &keys) != nil {
+		return false
+	}
+	_, uri := keys["uri"]
+	_, body := keys["body"]
+	return uri && !body
+}
+
+// ninjsKeys are ninjs properties that someone sending ninjs as plain JSON
+// would use; the error then says which media type to send.
+var ninjsKeys = []string{"uri", "headlines", "bodies", "body_text", "body_html", "by", "byline", "versioncreated", "associations"}
+
+// decodeObject decodes the JSON object raw into fields (key → pointer),
+// reporting each unknown key and each value of the wrong type with its JSON
+// Pointer under path. Keys are matched exactly.
+func decodeObject(c *checker, raw json.RawMessage, path string, fields map[string]any) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		where := path
+		if where == "" {
+			where = "body"
+		}
+		c.add(where, "must be a JSON object")
+		return
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		field := path + "/" + escapePointer(k)
+		target, ok := fields[k]
+		if !ok {
+			if path == "" && slices.Contains(ninjsKeys, k) {
+				c.add(field, "is not a field of the newsroom article; send IPTC ninjs as application/ninjs+json")
+			} else {
+				c.add(field, "is not a known field")
+			}
+			continue
+		}
+		if string(obj[k]) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(obj[k], target); err != nil {
+			c.add(field, "must be %s", describe(target))
+		}
+	}
+}
+
+func describe(target any) string {
+	switch target.(type) {
+	case *string:
+		return "a JSON string"
+	case *bool:
+		return "true or false"
+	case *int32:
+		return "a whole number"
+	case *[]json.RawMessage:
+		return "a JSON array"
+	}
+	return "a JSON value of another type"
+}
+
+// escapePointer escapes a key as a JSON Pointer token (RFC 6901).
+func escapePointer(k string) string { return pointerEscaper.Replace(k) }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// timestamp parses an RFC 3339 date-time; "" is absent.
+func (c *checker) timestamp(field, v string) *timestamppb.Timestamp {
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		// Superdesk's ninjs writes offsets without a colon: +0000.
+		t, err = time.Parse("2006-01-02T15:04:05.999999999-0700", v)
+	}
+	if err != nil {
+		c.add(field, "must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z")
+		return nil
+	}
+	if t.Year() < 1900 || t.Year() > 9999 {
+		c.add(field, "must be between the years 1900 and 9999")
+		return nil
+	}
+	return timestamppb.New(t)
+}
