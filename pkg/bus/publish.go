@@ -54,13 +54,14 @@ type Event struct {
 
 // Publish stores ev on its stream and returns the PubAck. The producer span
 // "publish <subject pattern>" is injected into the headers, so the consumer's
-// span becomes its child.
+// span becomes its child. HeaderAcceptedAt is set from the event's
+// accepted_at field or else from ctx (see WithAcceptedAt).
 func (p *Publisher) Publish(ctx context.Context, ev Event) (*jetstream.PubAck, error) {
 	data, err := proto.Marshal(ev.Message)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
 	}
-	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header)
+	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message)
 }
 
 // ErrConflict: the subject's last sequence was not the expected one; another
@@ -75,7 +76,7 @@ func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
 	}
-	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header,
+	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message,
 		jetstream.WithExpectLastSequencePerSubject(lastSeq))
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
@@ -87,10 +88,10 @@ func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64)
 
 // PublishRaw publishes already-encoded bytes (dead letters, tests).
 func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header) (*jetstream.PubAck, error) {
-	return p.publish(ctx, subject, msgID, contentType, data, extra)
+	return p.publish(ctx, subject, msgID, contentType, data, extra, nil)
 }
 
-func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, m proto.Message, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject),
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
@@ -113,6 +114,7 @@ func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType str
 	if contentType != "" {
 		msg.Header.Set(HeaderContentType, contentType)
 	}
+	setAcceptedAt(ctx, msg.Header, m)
 	Propagator.Inject(ctx, HeaderCarrier(msg.Header))
 
 	if msgID != "" {

@@ -21,7 +21,19 @@ import (
 
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/kithttp"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/telemetry"
+)
+
+// Routes every service binary serves besides its own.
+const (
+	// HealthPath answers 200 while the process runs (liveness).
+	HealthPath = "/healthz"
+	// ReadyPath answers 200 when NATS is connected and the service's
+	// stream and consumer exist (readiness).
+	ReadyPath = "/readyz"
+	// MetricsPath serves Prometheus metrics (package metrics).
+	MetricsPath = "/metrics"
 )
 
 // Parts are what a service is built from.
@@ -32,6 +44,9 @@ type Parts struct {
 	Logger  *slog.Logger
 	Getenv  func(string) string
 	Streams bus.StreamOptions
+	// Metrics is the process's metrics; consumer metrics are recorded by
+	// the daemon, a service adds its own (socialshare's share attempts).
+	Metrics *metrics.Set
 }
 
 // Service is a built service: its consumer loop and its HTTP routes (nil
@@ -95,32 +110,39 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	}
 	defer Drain(nc)
 
-	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: streams})
+	m := metrics.New()
+	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: streams, Metrics: m})
 	if err != nil {
 		return err
+	}
+	if svc.Durable != "" {
+		m.WatchConsumer(c.Name, js, svc.Durable)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+ReadyPath, func(w http.ResponseWriter, r *http.Request) {
 		if err := Ready(r.Context(), nc, js, svc.Durable); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.Handle("GET "+MetricsPath, m.Handler())
 	if svc.Handler != nil {
 		mux.Handle("/", svc.Handler)
 	}
 	logger.Info("started", "http", ln.Addr().String(), "nats", natsURL)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return svc.Run(gctx, nc, bus.RunOptions{Logger: logger}) })
+	g.Go(func() error {
+		return svc.Run(gctx, nc, bus.RunOptions{Logger: logger, Finalizer: m.Observer(c.Name)})
+	})
 	g.Go(func() error { return kithttp.Serve(gctx, ln, mux) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
