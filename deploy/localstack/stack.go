@@ -382,7 +382,8 @@ func httpReady(url string) func(context.Context) error {
 	}
 }
 
-// fillPorts picks free loopback ports for the zero ones.
+// fillPorts picks free loopback ports for the zero ones. Every listener
+// stays open until all are picked, so no two slots get the same port.
 func fillPorts(p Ports, jaeger bool) (Ports, error) {
 	services := map[string]int{}
 	for k, v := range p.Services {
@@ -393,9 +394,23 @@ func fillPorts(p Ports, jaeger bool) (Ports, error) {
 	if jaeger {
 		slots = append(slots, &p.OTLPGRPC, &p.OTLPHTTP, &p.JaegerQuery, &p.JaegerGRPC)
 	}
+	var held []net.Listener
+	defer func() {
+		for _, ln := range held {
+			ln.Close()
+		}
+	}()
+	pick := func() (int, error) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		held = append(held, ln)
+		return ln.Addr().(*net.TCPAddr).Port, nil
+	}
 	for _, slot := range slots {
 		if *slot == 0 {
-			port, err := freePort()
+			port, err := pick()
 			if err != nil {
 				return p, err
 			}
@@ -404,7 +419,7 @@ func fillPorts(p Ports, jaeger bool) (Ports, error) {
 	}
 	for _, name := range ServiceNames() {
 		if p.Services[name] == 0 {
-			port, err := freePort()
+			port, err := pick()
 			if err != nil {
 				return p, err
 			}
@@ -412,16 +427,4 @@ func fillPorts(p Ports, jaeger bool) (Ports, error) {
 		}
 	}
 	return p, nil
-}
-
-// freePort asks the kernel for a free port. Another program could take it
-// before the stack binds it; on loopback in a test that is rare, and the
-// process then fails to start with a clear log.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -201,6 +201,8 @@ func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, extra func(context.C
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.SetAttributes(attribute.String("newsroom.outcome", string(res.Outcome)))
+	s.logger.DebugContext(ctx, "message handled", "subject", res.Subject, "outcome", string(res.Outcome),
+		"deliveries", res.Deliveries, "duration", res.Duration)
 	for _, f := range s.finalizer {
 		f(ctx, res)
 	}

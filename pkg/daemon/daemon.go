@@ -103,7 +103,12 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	}()
 
 	nc, js, err := bus.Connect(natsURL, c.Name,
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { logger.Warn("nats disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			// A nil error is our own drain at shutdown.
+			if err != nil {
+				logger.Warn("nats disconnected", "err", err)
+			}
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { logger.Info("nats reconnected", "url", nc.ConnectedUrl()) }))
 	if err != nil {
 		return err
@@ -135,7 +140,7 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	})
 	mux.Handle("GET "+MetricsPath, m.Handler())
 	if svc.Handler != nil {
-		mux.Handle("/", svc.Handler)
+		mux.Handle("/", hidePattern(svc.Handler))
 	}
 	logger.Info("started", "http", ln.Addr().String(), "nats", natsURL)
 
@@ -150,6 +155,17 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	}
 	logger.Info("stopped", "err", err)
 	return err
+}
+
+// hidePattern hands the service the request without this mux's matched
+// pattern ("/"): the service routes it itself, and its own pattern is the
+// one its spans and logs should name.
+func hidePattern(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.WithContext(r.Context())
+		r2.Pattern = ""
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // Ready reports whether the connection is up and the stream and consumer
