@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -48,10 +49,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// binaries builds nats-server and the services once per test binary run.
+// binaries builds nats-server and the services once per test binary run,
+// and finds Jaeger (skipping without it, failing in CI).
 func binaries(t *testing.T) localstack.Binaries {
 	t.Helper()
 	jaeger := testtool.Find(t, testtool.Jaeger)
+	b := builtBinaries(t)
+	b.Jaeger = jaeger
+	return b
+}
+
+func builtBinaries(t *testing.T) localstack.Binaries {
+	t.Helper()
 	buildOnce.Do(func() {
 		root, err := testtool.RepoRoot()
 		if err != nil {
@@ -70,13 +79,12 @@ func binaries(t *testing.T) localstack.Binaries {
 		t.Fatal(buildErr)
 	}
 	b := built
-	b.Jaeger = jaeger
+	b.Services = maps.Clone(built.Services)
 	return b
 }
 
-func startStack(t *testing.T) *localstack.Stack {
+func startStack(t *testing.T, bin localstack.Binaries) *localstack.Stack {
 	t.Helper()
-	bin := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := localstack.Start(ctx, localstack.Config{
@@ -111,7 +119,7 @@ func startStack(t *testing.T) *localstack.Stack {
 // network post, metrics moving on every service's /metrics, and log lines
 // that carry the article's trace.
 func TestStackEndToEnd(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, binaries(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
