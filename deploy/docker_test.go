@@ -54,4 +54,3 @@ func TestDockerBuildContext(t *testing.T) {
 		})
 	}
 }
-

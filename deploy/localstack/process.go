@@ -189,4 +189,3 @@ func isClosed(ch chan struct{}) bool {
 		return false
 	}
 }
-

@@ -28,17 +28,17 @@ const Namespace = "newsroom"
 
 // Metric names, for dashboards, alerts and tests.
 const (
-	StageProcessingSeconds  = Namespace + "_stage_processing_seconds"
-	SubmitToStageSeconds    = Namespace + "_submit_to_stage_seconds"
-	MessagesTotal           = Namespace + "_messages_total"
-	RedeliveriesTotal       = Namespace + "_redeliveries_total"
-	DeadLettersTotal        = Namespace + "_dead_letters_total"
-	ShareAttemptsTotal      = Namespace + "_share_attempts_total"
-	ConsumerPending         = Namespace + "_consumer_pending_messages"
-	ConsumerAckPending      = Namespace + "_consumer_ack_pending_messages"
-	ConsumerRedelivered     = Namespace + "_consumer_redelivered_messages"
-	ConsumerInfoUp          = Namespace + "_consumer_info_up"
-	DeadLettersStored       = Namespace + "_dead_letters_stored_messages"
+	StageProcessingSeconds = Namespace + "_stage_processing_seconds"
+	SubmitToStageSeconds   = Namespace + "_submit_to_stage_seconds"
+	MessagesTotal          = Namespace + "_messages_total"
+	RedeliveriesTotal      = Namespace + "_redeliveries_total"
+	DeadLettersTotal       = Namespace + "_dead_letters_total"
+	ShareAttemptsTotal     = Namespace + "_share_attempts_total"
+	ConsumerPending        = Namespace + "_consumer_pending_messages"
+	ConsumerAckPending     = Namespace + "_consumer_ack_pending_messages"
+	ConsumerRedelivered    = Namespace + "_consumer_redelivered_messages"
+	ConsumerInfoUp         = Namespace + "_consumer_info_up"
+	DeadLettersStored      = Namespace + "_dead_letters_stored_messages"
 )
 
 const (
