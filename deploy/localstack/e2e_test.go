@@ -83,13 +83,18 @@ func builtBinaries(t *testing.T) localstack.Binaries {
 	return b
 }
 
-func startStack(t *testing.T, bin localstack.Binaries) *localstack.Stack {
+func startStack(t *testing.T, bin localstack.Binaries, instances ...map[string]int) *localstack.Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	var inst map[string]int
+	if len(instances) > 0 {
+		inst = instances[0]
+	}
 	s, err := localstack.Start(ctx, localstack.Config{
-		Bin: bin,
-		Dir: t.TempDir(),
+		Bin:       bin,
+		Instances: inst,
+		Dir:       t.TempDir(),
 		Env: map[string]string{
 			// Export spans at once instead of every 5s.
 			"OTEL_BSP_SCHEDULE_DELAY": "100",

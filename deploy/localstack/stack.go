@@ -129,7 +129,8 @@ type Ports struct {
 	OTLPHTTP    int
 	JaegerQuery int
 	JaegerGRPC  int
-	// Services maps a service name to its HTTP port.
+	// Services maps a service instance (see Stack.Instances) to its HTTP
+	// port.
 	Services map[string]int
 }
 
@@ -155,6 +156,10 @@ type Config struct {
 	Env map[string]string
 	// ServiceEnv is added to one service's environment, after Env.
 	ServiceEnv map[string]map[string]string
+	// Instances runs more than one process of a service (default 1): they
+	// share the service's durable consumer, as replicas do in production.
+	// The first is named after the service, the others <service>-2, -3, …
+	Instances map[string]int
 }
 
 // DefaultAPIToken is the bearer token of the default APITokens.
@@ -184,10 +189,11 @@ func New(cfg Config) (*Stack, error) {
 			return nil, err
 		}
 	}
-	if cfg.Ports, err = fillPorts(cfg.Ports, cfg.Bin.Jaeger != ""); err != nil {
+	s := &Stack{cfg: cfg, procs: map[string]*Process{}}
+	if s.cfg.Ports, err = fillPorts(cfg.Ports, cfg.Bin.Jaeger != "", s.allInstances()); err != nil {
 		return nil, err
 	}
-	s := &Stack{cfg: cfg, procs: map[string]*Process{}}
+	cfg = s.cfg
 	p := cfg.Ports
 	s.add(&Process{Name: NATS, path: cfg.Bin.NATSServer,
 		args: []string{"--addr", "127.0.0.1", "--port", strconv.Itoa(p.NATS),
@@ -209,10 +215,30 @@ func New(cfg Config) (*Stack, error) {
 		if !ok {
 			return nil, fmt.Errorf("localstack: no binary for %s", name)
 		}
-		s.add(&Process{Name: name, path: path, env: s.serviceEnv(name),
-			ready: httpReady(s.ServiceURL(name) + "/readyz")})
+		for _, inst := range s.Instances(name) {
+			s.add(&Process{Name: inst, path: path, env: s.serviceEnv(name, inst),
+				ready: httpReady(s.ServiceURL(inst) + "/readyz")})
+		}
 	}
 	return s, nil
+}
+
+// Instances lists the process names of a service: the service's name,
+// then <service>-2, … when Config.Instances asks for more.
+func (s *Stack) Instances(service string) []string {
+	out := []string{service}
+	for i := 2; i <= s.cfg.Instances[service]; i++ {
+		out = append(out, fmt.Sprintf("%s-%d", service, i))
+	}
+	return out
+}
+
+func (s *Stack) allInstances() []string {
+	var out []string
+	for _, name := range ServiceNames() {
+		out = append(out, s.Instances(name)...)
+	}
+	return out
 }
 
 func (s *Stack) add(p *Process) {
@@ -252,12 +278,12 @@ func (s *Stack) StartAll(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, name := range ServiceNames() {
+	for _, name := range s.allInstances() {
 		if err := s.procs[name].Start(); err != nil {
 			return err
 		}
 	}
-	for _, name := range ServiceNames() {
+	for _, name := range s.allInstances() {
 		if err := s.procs[name].WaitReady(ctx); err != nil {
 			return err
 		}
@@ -301,8 +327,8 @@ func (s *Stack) JaegerURL() string {
 	return fmt.Sprintf("http://127.0.0.1:%d", s.cfg.Ports.JaegerQuery)
 }
 
-// ServiceURL is a service's HTTP base URL (its API, /healthz, /readyz,
-// /metrics).
+// ServiceURL is a service instance's HTTP base URL (its API, /healthz,
+// /readyz, /metrics); the service's name is its first instance.
 func (s *Stack) ServiceURL(name string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d", s.cfg.Ports.Services[name])
 }
@@ -318,11 +344,14 @@ func (s *Stack) APIToken() string {
 
 // serviceEnv is what a service binary reads (see its main.go and
 // pkg/daemon), pointed at the stack's other processes.
-func (s *Stack) serviceEnv(name string) []string {
+func (s *Stack) serviceEnv(name, instance string) []string {
 	env := map[string]string{
 		"NATS_URL":          s.NATSURL(),
-		"HTTP_ADDR":         fmt.Sprintf("127.0.0.1:%d", s.cfg.Ports.Services[name]),
+		"HTTP_ADDR":         fmt.Sprintf("127.0.0.1:%d", s.cfg.Ports.Services[instance]),
 		"OTEL_SERVICE_NAME": name,
+	}
+	if instance != name {
+		env["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=" + instance
 	}
 	if s.cfg.Bin.Jaeger != "" {
 		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = fmt.Sprintf("http://127.0.0.1:%d", s.cfg.Ports.OTLPHTTP)
@@ -384,7 +413,7 @@ func httpReady(url string) func(context.Context) error {
 
 // fillPorts picks free loopback ports for the zero ones. Every listener
 // stays open until all are picked, so no two slots get the same port.
-func fillPorts(p Ports, jaeger bool) (Ports, error) {
+func fillPorts(p Ports, jaeger bool, instances []string) (Ports, error) {
 	services := map[string]int{}
 	for k, v := range p.Services {
 		services[k] = v
@@ -417,7 +446,7 @@ func fillPorts(p Ports, jaeger bool) (Ports, error) {
 			*slot = port
 		}
 	}
-	for _, name := range ServiceNames() {
+	for _, name := range instances {
 		if p.Services[name] == 0 {
 			port, err := pick()
 			if err != nil {

@@ -135,3 +135,30 @@ func TestKillAndRestart(t *testing.T) {
 		t.Errorf("shared event of %q", shared.ArticleId)
 	}
 }
+
+// TestSecondInstanceTakesOver: two enrichment processes share the durable
+// consumer; with one killed, the other carries the article through.
+func TestSecondInstanceTakesOver(t *testing.T) {
+	b := builtBinaries(t)
+	b.Jaeger = ""
+	s := startStack(t, b, map[string]int{localstack.Enrichment: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if got := s.Instances(localstack.Enrichment); len(got) != 2 || s.Process(got[1]) == nil || !s.Process(got[1]).Running() {
+		t.Fatalf("enrichment instances %v not running", got)
+	}
+	if err := s.Process(localstack.Enrichment).Kill(); err != nil {
+		t.Fatal(err)
+	}
+	id := submit(t, s, []byte("Headline for the second instance\n\nThe body of the article, long enough to pass."))
+	nc, err := nats.Connect(s.NATSURL(), nats.Name("instances-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitShared(ctx, t, js, id)
+}
