@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/newsroom/newsroom/pkg/bus"
@@ -87,6 +88,9 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 		}
 	}
 	logger := telemetry.NewLogger(logw, c.Name, getenv("NEWSROOM_LOG_LEVEL"))
+	// OpenTelemetry reports export failures through a process-wide handler
+	// that prints plain text; route them into the JSON log like every line.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("opentelemetry", "err", err) }))
 
 	name := getenv("OTEL_SERVICE_NAME")
 	if name == "" {
