@@ -154,6 +154,10 @@ func (p *Process) WaitReady(ctx context.Context) error {
 		last = p.ready(cctx)
 		cancel()
 		if last == nil {
+			// Another program on the same port could have answered.
+			if isClosed(exited) {
+				return fmt.Errorf("%s exited (%v) though its address answers; see %s", p.Name, p.ExitErr(), p.logPath)
+			}
 			return nil
 		}
 		select {
@@ -178,7 +182,7 @@ func (p *Process) Restart(ctx context.Context) error {
 	return p.WaitReady(ctx)
 }
 
-func isClosed(ch chan struct{}) bool {
+func isClosed(ch <-chan struct{}) bool {
 	if ch == nil {
 		return false
 	}
