@@ -24,6 +24,7 @@ import (
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/daemon"
 	"github.com/newsroom/newsroom/pkg/kithttp"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/natsembed"
 	"github.com/newsroom/newsroom/pkg/telemetry"
 	"github.com/newsroom/newsroom/services/enrichment"
@@ -161,6 +162,7 @@ type pipeline struct {
 	socialshare *socialshare.Socialshare
 	conns       map[string]*nats.Conn
 	tel         []*telemetry.Telemetry
+	metrics     *metrics.Set
 	tokens      *apiauth.Tokens
 	logger      *slog.Logger
 }
@@ -168,7 +170,8 @@ type pipeline struct {
 type connectFunc func(name string) (*nats.Conn, jetstream.JetStream, error)
 
 func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, connect connectFunc, logw io.Writer) (p *pipeline, err error) {
-	p = &pipeline{conns: map[string]*nats.Conn{}, tokens: tokens, logger: telemetry.NewLogger(logw, "newsroom", cfg.logLevel)}
+	p = &pipeline{conns: map[string]*nats.Conn{}, tokens: tokens, logger: telemetry.NewLogger(logw, "newsroom", cfg.logLevel),
+		metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -190,6 +193,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 			return parts{}, err
 		}
 		p.conns[name] = nc
+		p.metrics.WatchConsumer(name, js, name)
 		return parts{js: js, tel: tel, log: telemetry.NewLogger(logw, name, cfg.logLevel)}, nil
 	}
 
@@ -242,6 +246,7 @@ func (p *pipeline) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", p.ingest.Handler())
 	mux.Handle("GET /v1/articles/{id}/shares", p.tokens.Middleware(p.socialshare.Handler()))
+	mux.Handle("GET /metrics", p.metrics.Handler())
 	mux.Handle("/", p.rendering.Handler())
 	return mux
 }
@@ -272,7 +277,7 @@ func (p *pipeline) runConsumers(ctx context.Context) error {
 	}
 	for _, c := range consumers {
 		g.Go(func() error {
-			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{}); err != nil {
+			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{Finalizer: p.metrics.Observer(c.name)}); err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			return nil

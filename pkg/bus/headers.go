@@ -17,6 +17,10 @@ const (
 	HeaderDLQStreamSeq  = "Newsroom-Dlq-Stream-Seq"
 	HeaderDLQDeliveries = "Newsroom-Dlq-Deliveries"
 	HeaderDLQService    = "Newsroom-Dlq-Service"
+	// HeaderAcceptedAt is when ingest accepted the article's revision
+	// (RFC 3339, UTC). It travels with every event of the revision, so any
+	// stage can measure submit-to-stage latency without decoding the event.
+	HeaderAcceptedAt = "Newsroom-Accepted-At"
 )
 
 // HeaderCarrier adapts NATS headers for OTel propagation without

@@ -54,13 +54,14 @@ type Event struct {
 
 // Publish stores ev on its stream and returns the PubAck. The producer span
 // "publish <subject pattern>" is injected into the headers, so the consumer's
-// span becomes its child.
+// span becomes its child. HeaderAcceptedAt is set from the event's
+// accepted_at field or else from ctx (see WithAcceptedAt).
 func (p *Publisher) Publish(ctx context.Context, ev Event) (*jetstream.PubAck, error) {
 	data, err := proto.Marshal(ev.Message)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
 	}
-	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header)
+	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message)
 }
 
 // ErrConflict: the subject's last sequence was not the expected one; another
@@ -71,18 +72,7 @@ var ErrConflict = errors.New("another message was stored on the subject first")
 // stream sequence lastSeq (0: no message yet). It is an atomic
 // compare-and-set on the log.
 func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64) (*jetstream.PubAck, error) {
-	data, err := proto.Marshal(ev.Message)
-	if err != nil {
-		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
-	}
-	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header,
-		jetstream.WithExpectLastSequencePerSubject(lastSeq))
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-		return nil, fmt.Errorf("publish %s: %w", ev.Subject, ErrConflict)
-	}
-	return ack, err
+	return p.publishCAS(ctx, ev, jetstream.WithExpectLastSequencePerSubject(lastSeq))
 }
 
 // PublishExpectFor publishes ev only if the last message on the subjects
@@ -90,12 +80,15 @@ func (p *Publisher) PublishExpect(ctx context.Context, ev Event, lastSeq uint64)
 // article: "news.article.*.<id>") has stream sequence lastSeq (0: none
 // yet). It is an atomic compare-and-set over several subjects of the log.
 func (p *Publisher) PublishExpectFor(ctx context.Context, ev Event, lastSeq uint64, filter string) (*jetstream.PubAck, error) {
+	return p.publishCAS(ctx, ev, jetstream.WithExpectLastSequenceForSubject(lastSeq, filter))
+}
+
+func (p *Publisher) publishCAS(ctx context.Context, ev Event, expect jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	data, err := proto.Marshal(ev.Message)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
 	}
-	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header,
-		jetstream.WithExpectLastSequenceForSubject(lastSeq, filter))
+	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message, expect)
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
@@ -106,10 +99,10 @@ func (p *Publisher) PublishExpectFor(ctx context.Context, ev Event, lastSeq uint
 
 // PublishRaw publishes already-encoded bytes (dead letters, tests).
 func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header) (*jetstream.PubAck, error) {
-	return p.publish(ctx, subject, msgID, contentType, data, extra)
+	return p.publish(ctx, subject, msgID, contentType, data, extra, nil)
 }
 
-func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, m proto.Message, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject),
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
@@ -132,6 +125,7 @@ func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType str
 	if contentType != "" {
 		msg.Header.Set(HeaderContentType, contentType)
 	}
+	setAcceptedAt(ctx, msg.Header, m)
 	Propagator.Inject(ctx, HeaderCarrier(msg.Header))
 
 	if msgID != "" {

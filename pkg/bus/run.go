@@ -10,6 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/newsroom/newsroom/pkg/telemetry"
 )
 
 // MsgHandler handles one message to its settlement; Subscriber.ServeMsg is one.
@@ -26,6 +31,17 @@ type RunOptions struct {
 	Logger      *slog.Logger
 	// Ready, if set, is closed once the consumer exists and is consuming.
 	Ready chan<- struct{}
+	// Finalizer, if set, is called once per message after it is settled,
+	// after the Subscriber's own finalizers: the process around the
+	// service (its metrics) observes every message without the service
+	// wiring it. It is called only for handlers built by NewSubscriber.
+	Finalizer func(context.Context, Result)
+}
+
+// finalizingHandler is a MsgHandler that takes one more finalizer per
+// message; *Subscriber is one.
+type finalizingHandler interface {
+	serveMsg(jetstream.Msg, func(context.Context, Result))
 }
 
 // Run ensures the durable consumer and handles its messages until ctx ends,
@@ -43,6 +59,10 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 		return err
 	}
 
+	serve := h.ServeMsg
+	if fh, ok := h.(finalizingHandler); ok && o.Finalizer != nil {
+		serve = func(m jetstream.Msg) { fh.serveMsg(m, o.Finalizer) }
+	}
 	workers := make([]chan jetstream.Msg, o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -50,7 +70,7 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 		workers[i] = ch
 		wg.Go(func() {
 			for m := range ch {
-				h.ServeMsg(m)
+				serve(m)
 			}
 		})
 	}
@@ -123,12 +143,23 @@ func WatchMaxDeliveries(ctx context.Context, nc *nats.Conn, pub *Publisher, serv
 			logger.Error("max deliveries: message lookup", "err", err, "seq", adv.StreamSeq)
 			return
 		}
+		// The dead letter belongs to the article's trace, and its log lines
+		// carry the article's ids like every other line about it.
+		actx := Propagator.Extract(ctx, HeaderCarrier(raw.Header))
+		_, id, _ := ParseSubject(raw.Subject)
+		actx = telemetry.WithArticleID(actx, id)
+		actx, span := pub.tracer.Start(actx, "dead-letter "+SubjectPattern(raw.Subject),
+			trace.WithAttributes(attribute.String("newsroom.article_id", id),
+				attribute.Int64("messaging.nats.stream_sequence", int64(adv.StreamSeq))))
+		defer span.End()
 		reason := fmt.Sprintf("not acknowledged after %d deliveries (handler crashed or exceeded AckWait)", adv.Deliveries)
-		if err := DeadLetter(ctx, pub, service, raw.Subject, raw.Header, raw.Data, adv.Deliveries, adv.StreamSeq, reason); err != nil {
-			logger.Error("max deliveries: dead letter", "err", err, "seq", adv.StreamSeq)
+		if err := DeadLetter(actx, pub, service, raw.Subject, raw.Header, raw.Data, adv.Deliveries, adv.StreamSeq, reason); err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+			logger.ErrorContext(actx, "max deliveries: dead letter", "err", err, "seq", adv.StreamSeq)
 			return
 		}
-		logger.Warn("message dead-lettered", "subject", raw.Subject, "reason", reason, "dlq", DLQSubject(service))
+		logger.WarnContext(actx, "message dead-lettered", "subject", raw.Subject, "reason", reason, "dlq", DLQSubject(service))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("watch max deliveries: %w", err)

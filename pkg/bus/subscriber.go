@@ -53,6 +53,9 @@ type Result struct {
 	Duration   time.Duration
 	// Published is when the message was stored in the stream.
 	Published time.Time
+	// AcceptedAt is when ingest accepted the article's revision
+	// (HeaderAcceptedAt); zero when the message does not say.
+	AcceptedAt time.Time
 }
 
 // Subscriber handles JetStream messages in the shape of go-kit's
@@ -151,7 +154,11 @@ func NewSubscriber[Req, Resp any](service string, pub *Publisher, e Endpoint[Req
 
 // ServeMsg handles one message to its settlement. It is a
 // jetstream.MessageHandler.
-func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) {
+func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) { s.serveMsg(msg, nil) }
+
+// serveMsg is ServeMsg with one more finalizer, the consumer loop's
+// (RunOptions.Finalizer).
+func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, extra func(context.Context, Result)) {
 	start := time.Now()
 	res := Result{Subject: msg.Subject()}
 	_, res.ArticleID, _ = ParseSubject(msg.Subject())
@@ -161,6 +168,8 @@ func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) {
 		res.Published = md.Timestamp
 		streamSeq = md.Sequence.Stream
 	}
+
+	res.AcceptedAt = parseAcceptedAt(msg.Headers())
 
 	ctx := Propagator.Extract(context.Background(), HeaderCarrier(msg.Headers()))
 	ctx, span := s.tracer.Start(ctx, "process "+SubjectPattern(msg.Subject()),
@@ -176,6 +185,7 @@ func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) {
 		))
 	defer span.End()
 	ctx = telemetry.WithArticleID(ctx, res.ArticleID)
+	ctx = WithAcceptedAt(ctx, res.AcceptedAt)
 	for _, f := range s.before {
 		ctx = f(ctx, msg)
 	}
@@ -192,8 +202,13 @@ func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.SetAttributes(attribute.String("newsroom.outcome", string(res.Outcome)))
+	s.logger.DebugContext(ctx, "message handled", "subject", res.Subject, "outcome", string(res.Outcome),
+		"deliveries", res.Deliveries, "duration", res.Duration)
 	for _, f := range s.finalizer {
 		f(ctx, res)
+	}
+	if extra != nil {
+		extra(ctx, res)
 	}
 }
 

@@ -17,11 +17,24 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/kithttp"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/telemetry"
+)
+
+// Routes every service binary serves besides its own.
+const (
+	// HealthPath answers 200 while the process runs (liveness).
+	HealthPath = "/healthz"
+	// ReadyPath answers 200 when NATS is connected and the service's
+	// stream and consumer exist (readiness).
+	ReadyPath = "/readyz"
+	// MetricsPath serves Prometheus metrics (package metrics).
+	MetricsPath = "/metrics"
 )
 
 // Parts are what a service is built from.
@@ -32,6 +45,9 @@ type Parts struct {
 	Logger  *slog.Logger
 	Getenv  func(string) string
 	Streams bus.StreamOptions
+	// Metrics is the process's metrics; consumer metrics are recorded by
+	// the daemon, a service adds its own (socialshare's share attempts).
+	Metrics *metrics.Set
 }
 
 // Service is a built service: its consumer loop and its HTTP routes (nil
@@ -72,6 +88,9 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 		}
 	}
 	logger := telemetry.NewLogger(logw, c.Name, getenv("NEWSROOM_LOG_LEVEL"))
+	// OpenTelemetry reports export failures through a process-wide handler
+	// that prints plain text; route them into the JSON log like every line.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("opentelemetry", "err", err) }))
 
 	name := getenv("OTEL_SERVICE_NAME")
 	if name == "" {
@@ -88,39 +107,51 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	}()
 
 	nc, js, err := bus.Connect(natsURL, c.Name,
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { logger.Warn("nats disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			// A nil error is our own drain at shutdown.
+			if err != nil {
+				logger.Warn("nats disconnected", "err", err)
+			}
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { logger.Info("nats reconnected", "url", nc.ConnectedUrl()) }))
 	if err != nil {
 		return err
 	}
 	defer Drain(nc)
 
-	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: streams})
+	m := metrics.New()
+	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: streams, Metrics: m})
 	if err != nil {
 		return err
+	}
+	if svc.Durable != "" {
+		m.WatchConsumer(c.Name, js, svc.Durable)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+ReadyPath, func(w http.ResponseWriter, r *http.Request) {
 		if err := Ready(r.Context(), nc, js, svc.Durable); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.Handle("GET "+MetricsPath, m.Handler())
 	if svc.Handler != nil {
-		mux.Handle("/", svc.Handler)
+		mux.Handle("/", hidePattern(svc.Handler))
 	}
 	logger.Info("started", "http", ln.Addr().String(), "nats", natsURL)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return svc.Run(gctx, nc, bus.RunOptions{Logger: logger}) })
+	g.Go(func() error {
+		return svc.Run(gctx, nc, bus.RunOptions{Logger: logger, Finalizer: m.Observer(c.Name)})
+	})
 	g.Go(func() error { return kithttp.Serve(gctx, ln, mux) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -128,6 +159,17 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	}
 	logger.Info("stopped", "err", err)
 	return err
+}
+
+// hidePattern hands the service the request without this mux's matched
+// pattern ("/"): the service routes it itself, and its own pattern is the
+// one its spans and logs should name.
+func hidePattern(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.WithContext(r.Context())
+		r2.Pattern = ""
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // Ready reports whether the connection is up and the stream and consumer
