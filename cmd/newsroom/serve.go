@@ -233,7 +233,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if soCfg.Site == "" {
 		soCfg.Site = cfg.siteName
 	}
-	if p.socialshare, err = socialshare.New(ctx, socialshare.Deps{JS: so.js, Tracer: so.tel.TracerProvider, Logger: so.log},
+	if p.socialshare, err = socialshare.New(ctx, socialshare.Deps{JS: so.js, Tracer: so.tel.TracerProvider, Logger: so.log, Metrics: p.metrics},
 		soCfg); err != nil {
 		return nil, err
 	}

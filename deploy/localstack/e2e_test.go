@@ -32,7 +32,7 @@ import (
 // metric and its API are in pkg/metrics; socialshare calls
 // Metrics.ShareAttempt once its rewrite lands (see deploy/README.md). Set
 // it to true then.
-const shareAttemptsWired = false
+const shareAttemptsWired = true
 
 var (
 	buildOnce sync.Once

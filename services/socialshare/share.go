@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/socialshare/compose"
 	"github.com/newsroom/newsroom/services/socialshare/networks"
@@ -181,6 +183,12 @@ func (s *Socialshare) advance(ctx context.Context, key, network string, create f
 			} else if err != nil {
 				return outcome{err: err}
 			}
+			switch e.Status {
+			case StatusDryRun:
+				s.deps.Metrics.ShareAttempt(network, metrics.ShareDryRun)
+			case StatusSkipped:
+				s.deps.Metrics.ShareAttempt(network, metrics.ShareSkipped)
+			}
 			continue
 		}
 		if e.terminal() {
@@ -237,6 +245,7 @@ func (s *Socialshare) advance(ctx context.Context, key, network string, create f
 				return outcome{err: err}
 			}
 			remote, callErr = client.Post(ctx, req)
+			s.deps.Metrics.ShareAttempt(network, attemptOutcome(callErr))
 			if callErr == nil && s.afterPost != nil {
 				if err := s.afterPost(network, remote); err != nil {
 					return outcome{entry: e, err: err}
@@ -289,6 +298,20 @@ func (s *Socialshare) advance(ctx context.Context, key, network string, create f
 			return outcome{entry: e, err: ctx.Err()}
 		}
 	}
+}
+
+// attemptOutcome labels a network call for the share-attempts metric.
+func attemptOutcome(err error) string {
+	var ne *networks.Error
+	switch {
+	case err == nil:
+		return metrics.SharePosted
+	case errors.As(err, &ne) && ne.Status == http.StatusTooManyRequests:
+		return metrics.ShareRateLimited
+	case networks.IsPermanent(err):
+		return metrics.ShareRejected
+	}
+	return metrics.ShareFailed
 }
 
 // backoff before attempt n+1 after n failed attempts.

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/kithttp"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/socialshare/compose"
@@ -47,6 +48,9 @@ type Deps struct {
 	JS     jetstream.JetStream
 	Tracer trace.TracerProvider
 	Logger *slog.Logger
+	// Metrics counts share attempts by network and outcome; nil counts
+	// nothing.
+	Metrics *metrics.Set
 }
 
 // Socialshare is the running stage.

@@ -41,7 +41,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 				return daemon.Service{}, err
 			}
 			cfg.Streams = p.Streams
-			svc, err := socialshare.New(ctx, socialshare.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger}, cfg)
+			svc, err := socialshare.New(ctx, socialshare.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger, Metrics: p.Metrics}, cfg)
 			if err != nil {
 				return daemon.Service{}, err
 			}
