@@ -10,7 +10,6 @@ import (
 	"github.com/newsroom/newsroom/deploy/localstack"
 )
 
-
 // TestDockerBuildContext checks what each Dockerfile's build stage needs,
 // without Docker: with only pkg/, proto/ and the service copied into an
 // empty directory, GOWORK=off and CGO_ENABLED=0, the service and the health

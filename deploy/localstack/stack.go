@@ -342,6 +342,9 @@ func (s *Stack) APIToken() string {
 	return first
 }
 
+// siteName is the publication's name in the local stack.
+const siteName = "Newsroom (local stack)"
+
 // serviceEnv is what a service binary reads (see its main.go and
 // pkg/daemon), pointed at the stack's other processes.
 func (s *Stack) serviceEnv(name, instance string) []string {
@@ -361,11 +364,14 @@ func (s *Stack) serviceEnv(name, instance string) []string {
 		env["NEWSROOM_API_TOKENS"] = s.cfg.APITokens
 		env["NEWSROOM_PUBLIC_URL"] = s.ServiceURL(Rendering)
 		env["NEWSROOM_API_URL"] = s.ServiceURL(Ingest)
+	case Enrichment:
+		env["NEWSROOM_PUBLIC_URL"] = s.ServiceURL(Rendering)
 	case Rendering:
 		env["NEWSROOM_PUBLIC_URL"] = s.ServiceURL(Rendering)
-		env["NEWSROOM_SITE_NAME"] = "Newsroom (local stack)"
+		env["NEWSROOM_SITE_NAME"] = siteName
 	case Socialshare:
 		env["NEWSROOM_API_TOKENS"] = s.cfg.APITokens
+		env["NEWSROOM_SITE_NAME"] = siteName
 	}
 	for k, v := range s.cfg.Env {
 		env[k] = v

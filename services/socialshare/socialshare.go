@@ -24,8 +24,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/newsroom/newsroom/pkg/bus"
-	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/kithttp"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/socialshare/compose"
 	"github.com/newsroom/newsroom/services/socialshare/networks"

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // DeployedEnv are the variables every deployment sets for every service:
@@ -17,8 +18,13 @@ var DeployedEnv = []string{"NATS_URL", "HTTP_ADDR", "OTEL_SERVICE_NAME", "OTEL_E
 type Service struct {
 	Name string
 	// Own are read by the service's module (services/<name>): its own
-	// settings, which every deployment must set.
+	// settings, which every deployment must set unless they are Optional.
 	Own []string
+	// Optional are the Own variables a deployment may leave out: the
+	// service's own tuning and credentials, named <SERVICE>_* (every one
+	// has a default; a network without credentials stays in dry run), and
+	// alternatives to a required variable.
+	Optional []string
 	// Platform are read by pkg/daemon and pkg/telemetry, for any service.
 	Platform []string
 	// Port is the port of the DefaultAddr its main gives pkg/daemon.
@@ -40,6 +46,12 @@ func LoadService(root, name string) (Service, error) {
 		s.Platform = append(s.Platform, vars...)
 	}
 	sort.Strings(s.Platform)
+	prefix := strings.ToUpper(name) + "_"
+	for _, k := range s.Own {
+		if strings.HasPrefix(k, prefix) || slices.Contains(Alternatives, k) {
+			s.Optional = append(s.Optional, k)
+		}
+	}
 	addrs, err := StringField(filepath.Join(root, "services", name, "cmd", name), "DefaultAddr")
 	if err != nil {
 		return s, err
@@ -58,9 +70,18 @@ func LoadService(root, name string) (Service, error) {
 	return s, nil
 }
 
+// Alternatives are read instead of a required variable when set, e.g. a
+// token file instead of the tokens.
+var Alternatives = []string{"NEWSROOM_API_TOKENS_FILE"}
+
 // Required are the variables a deployment must set for the service.
 func (s Service) Required() []string {
-	out := append(slices.Clone(DeployedEnv), s.Own...)
+	out := slices.Clone(DeployedEnv)
+	for _, k := range s.Own {
+		if !slices.Contains(s.Optional, k) {
+			out = append(out, k)
+		}
+	}
 	sort.Strings(out)
 	return slices.Compact(out)
 }
