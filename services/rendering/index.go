@@ -1,0 +1,269 @@
+package rendering
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/newsroom/services/rendering/page"
+)
+
+// IndexBucket is the KV bucket in which rendering remembers what the site
+// holds, so each event re-renders only what it touches:
+//
+//	article.<id>            record: revision, status, entry, listings, day
+//	xref.<id>               ids of the articles that name <id> as a translation
+//	list.<listing>          listing meta: title and the days it has entries on
+//	shard.<listing>.<day>   the listing's entries published that UTC day, newest first
+//
+// A listing is "home", "section.<slug>", "tag.<slug>" or "author.<slug>";
+// a day is YYYYMMDD. Sharding by day keeps every value small however large
+// the site grows, and a listing page reads only its newest days.
+const IndexBucket = "rendering_index"
+
+// record is what the index knows of one article.
+type record struct {
+	Revision int64       `json:"rev"`
+	Gone     bool        `json:"gone,omitempty"`
+	GoneAt   time.Time   `json:"gone_at,omitzero"`
+	Reason   string      `json:"reason,omitempty"`
+	Entry    *page.Entry `json:"entry,omitempty"`
+	// Listings and Day say where the entry is listed now (none once gone).
+	Listings []string `json:"listings,omitempty"`
+	Day      string   `json:"day,omitempty"`
+	// Translations are the ids here that the article names as its
+	// translations.
+	Translations []string `json:"translations,omitempty"`
+}
+
+// listMeta is a listing's meta: which days it has entries on. Every change
+// to one of its shards rewrites it, so its KV revision changes whenever the
+// listing does; renderers use that to know their output is current.
+type listMeta struct {
+	Title string             `json:"title,omitempty"`
+	Days  map[string]dayInfo `json:"days"`
+}
+
+type dayInfo struct {
+	N       int       `json:"n"`
+	LastMod time.Time `json:"lastmod"`
+}
+
+func dayOf(t time.Time) string { return t.UTC().Format("20060102") }
+
+func recordKey(id string) string           { return "article." + id }
+func xrefKey(id string) string             { return "xref." + id }
+func listKey(l string) string              { return "list." + l }
+func shardKey(l, day string) string        { return "shard." + l + "." + day }
+func (m listMeta) days() []string          { return slices.Sorted(maps.Keys(m.Days)) }
+func (m listMeta) newestFirst() []string   { d := m.days(); slices.Reverse(d); return d }
+func (m listMeta) empty() bool             { return len(m.Days) == 0 }
+func monthOf(day string) string            { return day[:4] + "-" + day[4:6] }
+func (r *record) listed() bool             { return r != nil && len(r.Listings) > 0 }
+func (r *record) live() bool               { return r != nil && !r.Gone && r.Entry != nil }
+func decodeJSON[T any](b []byte) (T, error) { var v T; err := json.Unmarshal(b, &v); return v, err }
+
+// getJSON reads a key; found is false (and rev 0) when it does not exist.
+func getJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T, rev uint64, found bool, err error) {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return v, 0, false, nil
+	}
+	if err != nil {
+		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
+	}
+	v, err = decodeJSON[T](e.Value())
+	if err != nil {
+		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
+	}
+	return v, e.Revision(), true, nil
+}
+
+// errConflict means another writer changed the key first.
+var errConflict = errors.New("index: concurrent update")
+
+// putJSON writes a key if it is still at rev (0: must not exist).
+func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, rev uint64) (uint64, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("index %s: %w", key, err)
+	}
+	var n uint64
+	if rev == 0 {
+		n, err = kv.Create(ctx, key, b)
+	} else {
+		n, err = kv.Update(ctx, key, b, rev)
+	}
+	if isConflict(err) {
+		return 0, fmt.Errorf("%s: %w", key, errConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("index %s: %w", key, err)
+	}
+	return n, nil
+}
+
+func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) error {
+	err := kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	if isConflict(err) {
+		return fmt.Errorf("%s: %w", key, errConflict)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("index %s: %w", key, err)
+	}
+	return nil
+}
+
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
+}
+
+// update applies fn to a key's value until it wins against concurrent
+// writers. fn returns the new value, or remove to delete the key.
+func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn func(v T, found bool) (nv T, remove bool)) (T, error) {
+	var zero T
+	for attempt := 0; ; attempt++ {
+		v, rev, found, err := getJSON[T](ctx, kv, key)
+		if err != nil {
+			return zero, err
+		}
+		nv, remove := fn(v, found)
+		switch {
+		case remove && !found:
+			return nv, nil
+		case remove:
+			err = deleteKey(ctx, kv, key, rev)
+		default:
+			_, err = putJSON(ctx, kv, key, nv, rev)
+		}
+		if err == nil {
+			return nv, nil
+		}
+		if !errors.Is(err, errConflict) || attempt >= 50 {
+			return zero, err
+		}
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+	}
+}
+
+// place puts e into a listing (or, with e nil, takes id out of it) on the
+// given day, and rewrites the listing's meta. It reports whether the
+// listing appeared or disappeared.
+func (r *Rendering) place(ctx context.Context, listing, day, id string, e *page.Entry) (changedSet bool, err error) {
+	shard, err := update(ctx, r.index, shardKey(listing, day), func(es []page.Entry, _ bool) ([]page.Entry, bool) {
+		es = slices.DeleteFunc(es, func(x page.Entry) bool { return x.ID == id })
+		if e != nil {
+			es = append(es, *e)
+			sortEntries(es)
+		}
+		return es, len(es) == 0
+	})
+	if err != nil {
+		return false, err
+	}
+	title := ""
+	if e != nil {
+		if l, ok := page.ParseListingKey(listing); ok {
+			title = e.TitleIn(l)
+		}
+	}
+	_, err = update(ctx, r.index, listKey(listing), func(m listMeta, found bool) (listMeta, bool) {
+		changedSet = !found
+		if m.Days == nil {
+			m.Days = map[string]dayInfo{}
+		}
+		if title != "" {
+			m.Title = title
+		}
+		if len(shard) == 0 {
+			delete(m.Days, day)
+		} else {
+			info := dayInfo{N: len(shard)}
+			for _, x := range shard {
+				if x.Updated.After(info.LastMod) {
+					info.LastMod = x.Updated
+				}
+			}
+			m.Days[day] = info
+		}
+		if m.empty() && listing != string(page.KindHome) {
+			changedSet = found
+			return m, true
+		}
+		return m, false
+	})
+	return changedSet, err
+}
+
+// sortEntries orders a listing newest first; ties by id, so every
+// renderer writes the same bytes.
+func sortEntries(es []page.Entry) {
+	slices.SortFunc(es, func(a, b page.Entry) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+}
+
+// newest reads up to n of a listing's newest entries.
+func (r *Rendering) newest(ctx context.Context, listing string, m listMeta, n int) ([]page.Entry, error) {
+	var out []page.Entry
+	for _, day := range m.newestFirst() {
+		if len(out) >= n {
+			break
+		}
+		es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, day))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
+// onDays reads a listing's entries of the given days.
+func (r *Rendering) onDays(ctx context.Context, listing string, days []string) ([]page.Entry, error) {
+	var out []page.Entry
+	for _, day := range days {
+		es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, day))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	sortEntries(out)
+	return out, nil
+}
+
+// setXref adds or removes from as a translation source of to.
+func (r *Rendering) setXref(ctx context.Context, to, from string, add bool) error {
+	_, err := update(ctx, r.index, xrefKey(to), func(ids []string, _ bool) ([]string, bool) {
+		ids = slices.DeleteFunc(ids, func(x string) bool { return x == from })
+		if add {
+			ids = append(ids, from)
+			slices.Sort(ids)
+		}
+		return ids, len(ids) == 0
+	})
+	return err
+}
