@@ -57,16 +57,16 @@ type dayInfo struct {
 
 func dayOf(t time.Time) string { return t.UTC().Format("20060102") }
 
-func recordKey(id string) string           { return "article." + id }
-func xrefKey(id string) string             { return "xref." + id }
-func listKey(l string) string              { return "list." + l }
-func shardKey(l, day string) string        { return "shard." + l + "." + day }
-func (m listMeta) days() []string          { return slices.Sorted(maps.Keys(m.Days)) }
-func (m listMeta) newestFirst() []string   { d := m.days(); slices.Reverse(d); return d }
-func (m listMeta) empty() bool             { return len(m.Days) == 0 }
-func monthOf(day string) string            { return day[:4] + "-" + day[4:6] }
-func (r *record) listed() bool             { return r != nil && len(r.Listings) > 0 }
-func (r *record) live() bool               { return r != nil && !r.Gone && r.Entry != nil }
+func recordKey(id string) string            { return "article." + id }
+func xrefKey(id string) string              { return "xref." + id }
+func listKey(l string) string               { return "list." + l }
+func shardKey(l, day string) string         { return "shard." + l + "." + day }
+func (m listMeta) days() []string           { return slices.Sorted(maps.Keys(m.Days)) }
+func (m listMeta) newestFirst() []string    { d := m.days(); slices.Reverse(d); return d }
+func (m listMeta) empty() bool              { return len(m.Days) == 0 }
+func monthOf(day string) string             { return day[:4] + "-" + day[4:6] }
+func (r *record) listed() bool              { return r != nil && len(r.Listings) > 0 }
+func (r *record) live() bool                { return r != nil && !r.Gone && r.Entry != nil }
 func decodeJSON[T any](b []byte) (T, error) { var v T; err := json.Unmarshal(b, &v); return v, err }
 
 // getJSON reads a key; found is false (and rev 0) when it does not exist.

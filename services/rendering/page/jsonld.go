@@ -65,18 +65,18 @@ func (r *Renderer) newsArticle(e Entry, d articleData) (template.JS, error) {
 		authors = append(authors, ldThing{"@type": "Organization", "name": r.site.Name, "url": r.site.BaseURL + "/"})
 	}
 	ld := ldThing{
-		"@context":         "https://schema.org",
-		"@type":            "NewsArticle",
-		"headline":         headline110(e.Headline),
-		"description":      d.Desc,
-		"url":              d.Canonical,
-		"mainEntityOfPage": ldThing{"@type": "WebPage", "@id": d.Canonical},
-		"image":            images,
-		"datePublished":    e.Published.Format(time.RFC3339),
-		"dateModified":     e.Updated.Format(time.RFC3339),
-		"author":           authors,
-		"publisher":        r.publisher(),
-		"inLanguage":       e.Language,
+		"@context":            "https://schema.org",
+		"@type":               "NewsArticle",
+		"headline":            headline110(e.Headline),
+		"description":         d.Desc,
+		"url":                 d.Canonical,
+		"mainEntityOfPage":    ldThing{"@type": "WebPage", "@id": d.Canonical},
+		"image":               images,
+		"datePublished":       e.Published.Format(time.RFC3339),
+		"dateModified":        e.Updated.Format(time.RFC3339),
+		"author":              authors,
+		"publisher":           r.publisher(),
+		"inLanguage":          e.Language,
 		"isAccessibleForFree": true,
 	}
 	if e.Section != nil {
@@ -133,4 +133,3 @@ func headline110(h string) string {
 	}
 	return string(r[:109]) + "…"
 }
-
