@@ -168,6 +168,44 @@ func (r *Rendering) Run(ctx context.Context, nc *nats.Conn, opts bus.RunOptions)
 	return bus.Run(ctx, r.deps.JS, spec, sub, opts)
 }
 
+// Site is the identity the service renders with.
+func (r *Rendering) Site() page.Site { return r.cfg.Site }
+
+// RefreshNews re-renders the News sitemap for the current time, so that
+// articles older than 48 hours leave it; Run does it every NewsRefresh.
+func (r *Rendering) RefreshNews(ctx context.Context) error { return r.renderNews(ctx) }
+
+// Batch runs fn, whose handle renders each event's article page at once
+// but collects the listings, feeds, sitemaps and translation pages the
+// events touch, and renders each of those once when fn returns. handle
+// never publishes a rendered event: a rebuild announces nothing, so
+// nothing is shared again. Events must not arrive through Run meanwhile.
+func (r *Rendering) Batch(ctx context.Context, fn func(handle func(Request) error) error) error {
+	r.mu.Lock()
+	if r.batch != nil {
+		r.mu.Unlock()
+		return errors.New("rendering: a batch is already running")
+	}
+	r.batch = newTouched()
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.batch = nil
+		r.mu.Unlock()
+	}()
+	if err := fn(func(req Request) error {
+		_, err := r.Handle(ctx, req)
+		return err
+	}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	t := r.batch
+	r.batch = newTouched()
+	r.mu.Unlock()
+	return r.render(ctx, t)
+}
+
 // Request is one event rendering acts on: exactly one field is set.
 type Request struct {
 	Enriched  *newsroomv1.ArticleEnriched
