@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/net/html"
@@ -459,5 +460,26 @@ func TestNewsSitemapSplits(t *testing.T) {
 	}
 	if n := strings.Count(s.body("/news-sitemap.xml"), "<url>"); n != 1000 {
 		t.Errorf("News sitemap has %d URLs, want 1000", n)
+	}
+}
+
+// TestServedFeedsParse: the feeds the service publishes parse with a real
+// feed reader and list the articles newest first.
+func TestServedFeedsParse(t *testing.T) {
+	s := newSite(t, fixture.SeedPublished.Add(3*time.Hour))
+	s.enrich(fixture.Seed(t, s.base, s.base+"/media/p.jpg"), 1)
+	s.enrich(fixture.SeedSpanish(s.base), 1)
+	for _, p := range []string{"/feed.xml", "/atom.xml", "/tags/parler/feed.xml", "/tags/parler/atom.xml", "/authors/emmanuel-alejandro-rondon/feed.xml", "/sections/technology/atom.xml"} {
+		f, err := gofeed.NewParser().ParseString(s.body(p))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if len(f.Items) == 0 || f.Items[len(f.Items)-1].Link != s.base+"/articles/"+fixture.SeedID {
+			t.Errorf("%s: items %v", p, f.Items)
+		}
+		if len(f.Items) == 2 && f.Items[0].Link != s.base+"/articles/"+fixture.SeedSpanishID {
+			t.Errorf("%s: not newest first", p)
+		}
 	}
 }

@@ -201,15 +201,15 @@ func News(now time.Time, base, path, publication string, articles []Article) ([]
 // publication2 is Google News' publication element: its language is an
 // ISO 639 code, except Chinese, which must say zh-cn or zh-tw.
 func publication2(name, lang string) publication {
-	l := strings.ToLower(lang)
-	base, region, _ := strings.Cut(l, "-")
-	switch {
-	case base == "zh" && (region == "tw" || region == "hk" || region == "hant"):
-		l = "zh-tw"
-	case base == "zh":
+	subtags := strings.Split(strings.ToLower(lang), "-")
+	l := subtags[0]
+	if l == "zh" {
 		l = "zh-cn"
-	default:
-		l = base
+		for _, s := range subtags[1:] {
+			if s == "hant" || s == "tw" || s == "hk" || s == "mo" {
+				l = "zh-tw"
+			}
+		}
 	}
 	return publication{Name: name, Language: l}
 }
