@@ -122,6 +122,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	var ns *server.Server
 	if cfg.natsURL == "" {
+		// rerender opens the same store when the all-in-one is stopped.
+		unlock, err := lockDataDir(cfg.dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		ns, err = natsembed.Start(natsembed.Options{StoreDir: filepath.Join(cfg.dataDir, "nats")})
 		if err != nil {
 			return err
