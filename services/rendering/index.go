@@ -19,12 +19,13 @@ import (
 //
 //	article.<id>            record: revision, status, entry, listings, day
 //	xref.<id>               ids of the articles that name <id> as a translation
-//	list.<listing>          listing meta: title and the days it has entries on
-//	shard.<listing>.<day>   the listing's entries published that UTC day, newest first
+//	list.<listing>          listing meta: title and the days and hours it has entries in
+//	shard.<listing>.<slot>  the listing's entries published in that UTC hour, newest first
 //
 // A listing is "home", "section.<slug>", "tag.<slug>" or "author.<slug>";
-// a day is YYYYMMDD. Sharding by day keeps every value small however large
-// the site grows, and a listing page reads only its newest days.
+// a slot is YYYYMMDDHH. Sharding by hour keeps every value far below the
+// server's payload limit even for a wire service's front page, and a
+// listing page reads only its newest hours.
 const IndexBucket = "rendering_index"
 
 // record is what the index knows of one article.
@@ -34,9 +35,9 @@ type record struct {
 	GoneAt   time.Time   `json:"gone_at,omitzero"`
 	Reason   string      `json:"reason,omitempty"`
 	Entry    *page.Entry `json:"entry,omitempty"`
-	// Listings and Day say where the entry is listed now (none once gone).
+	// Listings and Slot say where the entry is listed now (none once gone).
 	Listings []string `json:"listings,omitempty"`
-	Day      string   `json:"day,omitempty"`
+	Slot     string   `json:"slot,omitempty"`
 	// Translations are the ids here that the article names as its
 	// translations.
 	Translations []string `json:"translations,omitempty"`
@@ -51,11 +52,24 @@ type listMeta struct {
 }
 
 type dayInfo struct {
-	N       int       `json:"n"`
-	LastMod time.Time `json:"lastmod"`
+	// N entries that day, the newest change among them, and how many in
+	// each hour ("00"–"23") that has any.
+	N       int            `json:"n"`
+	LastMod time.Time      `json:"lastmod"`
+	Hours   map[string]int `json:"h"`
 }
 
-func dayOf(t time.Time) string { return t.UTC().Format("20060102") }
+func dayOf(t time.Time) string  { return t.UTC().Format("20060102") }
+func slotOf(t time.Time) string { return t.UTC().Format("2006010215") }
+
+// slots are a day's hour slots, oldest first.
+func (d dayInfo) slots(day string) []string {
+	out := make([]string, 0, len(d.Hours))
+	for _, h := range slices.Sorted(maps.Keys(d.Hours)) {
+		out = append(out, day+h)
+	}
+	return out
+}
 
 func recordKey(id string) string            { return "article." + id }
 func xrefKey(id string) string              { return "xref." + id }
@@ -156,11 +170,12 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 	}
 }
 
-// place puts e into a listing (or, with e nil, takes id out of it) on the
-// given day, and rewrites the listing's meta. It reports whether the
+// place puts e into a listing (or, with e nil, takes id out of it) in the
+// given hour slot, and rewrites the listing's meta. It reports whether the
 // listing appeared or disappeared.
-func (r *Rendering) place(ctx context.Context, listing, day, id string, e *page.Entry) (changedSet bool, err error) {
-	shard, err := update(ctx, r.index, shardKey(listing, day), func(es []page.Entry, _ bool) ([]page.Entry, bool) {
+func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page.Entry) (changedSet bool, err error) {
+	day, hour := slot[:8], slot[8:]
+	shard, err := update(ctx, r.index, shardKey(listing, slot), func(es []page.Entry, _ bool) ([]page.Entry, bool) {
 		es = slices.DeleteFunc(es, func(x page.Entry) bool { return x.ID == id })
 		if e != nil {
 			es = append(es, *e)
@@ -185,15 +200,29 @@ func (r *Rendering) place(ctx context.Context, listing, day, id string, e *page.
 		if title != "" {
 			m.Title = title
 		}
+		info := m.Days[day]
+		if info.Hours == nil {
+			info.Hours = map[string]int{}
+		}
 		if len(shard) == 0 {
+			delete(info.Hours, hour)
+		} else {
+			info.Hours[hour] = len(shard)
+		}
+		info.N = 0
+		for _, n := range info.Hours {
+			info.N += n
+		}
+		// A removal is a change of the day too, so LastMod never goes
+		// back: it is the newest change, not the newest entry.
+		for _, x := range shard {
+			if x.Updated.After(info.LastMod) {
+				info.LastMod = x.Updated
+			}
+		}
+		if info.N == 0 {
 			delete(m.Days, day)
 		} else {
-			info := dayInfo{N: len(shard)}
-			for _, x := range shard {
-				if x.Updated.After(info.LastMod) {
-					info.LastMod = x.Updated
-				}
-			}
 			m.Days[day] = info
 		}
 		if m.empty() && listing != string(page.KindHome) {
@@ -226,14 +255,18 @@ func sortEntries(es []page.Entry) {
 func (r *Rendering) newest(ctx context.Context, listing string, m listMeta, n int) ([]page.Entry, error) {
 	var out []page.Entry
 	for _, day := range m.newestFirst() {
-		if len(out) >= n {
-			break
+		slots := m.Days[day].slots(day)
+		slices.Reverse(slots)
+		for _, slot := range slots {
+			if len(out) >= n {
+				break
+			}
+			es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, es...)
 		}
-		es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, day))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, es...)
 	}
 	if len(out) > n {
 		out = out[:n]
@@ -242,14 +275,16 @@ func (r *Rendering) newest(ctx context.Context, listing string, m listMeta, n in
 }
 
 // onDays reads a listing's entries of the given days.
-func (r *Rendering) onDays(ctx context.Context, listing string, days []string) ([]page.Entry, error) {
+func (r *Rendering) onDays(ctx context.Context, listing string, m listMeta, days []string) ([]page.Entry, error) {
 	var out []page.Entry
 	for _, day := range days {
-		es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, day))
-		if err != nil {
-			return nil, err
+		for _, slot := range m.Days[day].slots(day) {
+			es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, es...)
 		}
-		out = append(out, es...)
 	}
 	sortEntries(out)
 	return out, nil

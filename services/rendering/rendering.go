@@ -283,7 +283,7 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 	if rec.Gone {
 		// Never resurrect a retracted article. A revision that raced the
 		// retraction may have listed it already: take it out again.
-		_, err := r.unlist(ctx, id, &record{Listings: keys(entry.Listings()), Day: dayOf(entry.Published)}, &rec)
+		_, err := r.unlist(ctx, id, &record{Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}, &rec)
 		return nil, err
 	}
 	if rec.Revision > ev.Revision {
@@ -294,7 +294,7 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 	if err := r.saveSource(ctx, a); err != nil {
 		return nil, err
 	}
-	newRec := record{Revision: ev.Revision, Entry: &entry, Listings: keys(entry.Listings()), Day: dayOf(entry.Published)}
+	newRec := record{Revision: ev.Revision, Entry: &entry, Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}
 	for _, tr := range a.Translations {
 		if tr != nil && tr.ArticleId != "" && tr.ArticleId != id && bus.ValidateArticleID(tr.ArticleId) == nil && !slices.Contains(newRec.Translations, tr.ArticleId) {
 			newRec.Translations = append(newRec.Translations, tr.ArticleId)
@@ -304,14 +304,14 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 
 	// Listings: out of the old ones (or the old day), into the new ones.
 	for _, l := range rec.Listings {
-		if rec.Day != newRec.Day || !slices.Contains(newRec.Listings, l) {
-			if err := r.placeAndTouch(ctx, t, l, rec.Day, id, nil); err != nil {
+		if rec.Slot != newRec.Slot || !slices.Contains(newRec.Listings, l) {
+			if err := r.placeAndTouch(ctx, t, l, rec.Slot, id, nil); err != nil {
 				return nil, fmt.Errorf("article %s: %w", id, err)
 			}
 		}
 	}
 	for _, l := range newRec.Listings {
-		if err := r.placeAndTouch(ctx, t, l, newRec.Day, id, &entry); err != nil {
+		if err := r.placeAndTouch(ctx, t, l, newRec.Slot, id, &entry); err != nil {
 			return nil, fmt.Errorf("article %s: %w", id, err)
 		}
 	}
@@ -397,7 +397,7 @@ func (r *Rendering) retract(ctx context.Context, ev *newsroomv1.ArticleRetracted
 	gone := rec
 	gone.Gone = true
 	gone.Revision = max(rec.Revision, ev.Revision)
-	gone.Listings, gone.Day, gone.Translations = nil, "", nil
+	gone.Listings, gone.Slot, gone.Translations = nil, "", nil
 	if !rec.Gone {
 		gone.Reason = ev.Reason
 		gone.GoneAt = ev.OccurredAt.AsTime()
@@ -426,7 +426,7 @@ func (r *Rendering) retract(ctx context.Context, ev *newsroomv1.ArticleRetracted
 func (r *Rendering) unlist(ctx context.Context, id string, from, gone *record) (*touched, error) {
 	t := newTouched()
 	for _, l := range from.Listings {
-		if err := r.placeAndTouch(ctx, t, l, from.Day, id, nil); err != nil {
+		if err := r.placeAndTouch(ctx, t, l, from.Slot, id, nil); err != nil {
 			return nil, fmt.Errorf("article %s: %w", id, err)
 		}
 	}
@@ -451,14 +451,14 @@ func (r *Rendering) unlist(ctx context.Context, id string, from, gone *record) (
 	return siblings, r.flush(ctx, t)
 }
 
-func (r *Rendering) placeAndTouch(ctx context.Context, t *touched, listing, day, id string, e *page.Entry) error {
-	changed, err := r.place(ctx, listing, day, id, e)
+func (r *Rendering) placeAndTouch(ctx context.Context, t *touched, listing, slot, id string, e *page.Entry) error {
+	changed, err := r.place(ctx, listing, slot, id, e)
 	if err != nil {
 		return err
 	}
 	t.listings[listing] = true
 	if listing == string(page.KindHome) {
-		t.months[monthOf(day)] = true
+		t.months[monthOf(slot)] = true
 		t.news = true
 	}
 	if changed {

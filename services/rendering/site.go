@@ -465,7 +465,7 @@ func (r *Rendering) renderMonth(ctx context.Context, month string) error {
 				days = append(days, d)
 			}
 		}
-		entries, err := r.onDays(ctx, home, days)
+		entries, err := r.onDays(ctx, home, m, days)
 		if err != nil {
 			return err
 		}
@@ -607,7 +607,7 @@ func (r *Rendering) renderNews(ctx context.Context) error {
 				have = append(have, d)
 			}
 		}
-		entries, err := r.onDays(ctx, home, have)
+		entries, err := r.onDays(ctx, home, m, have)
 		if err != nil {
 			return err
 		}

@@ -98,6 +98,8 @@ func TestPublicationValidates(t *testing.T) {
 	}
 
 	t.Run("nu-html-checker", func(t *testing.T) {
+		// The three checkers are separate processes: let them overlap.
+		t.Parallel()
 		// One run for every page: the JVM takes seconds to start.
 		args := []string{"--errors-only", "--format", "json"}
 		for _, f := range files {
@@ -123,6 +125,8 @@ func TestPublicationValidates(t *testing.T) {
 	})
 
 	t.Run("structured-data", func(t *testing.T) {
+		// The three checkers are separate processes: let them overlap.
+		t.Parallel()
 		for _, name := range []string{"seed-article", "spanish-article", "html-article", "no-photo", "home", "section", "tag", "author"} {
 			out, err := exec.Command(sdtt, "--file", files[name], "--presets", "Google,Twitter,Facebook").CombinedOutput()
 			if err != nil {
@@ -144,6 +148,8 @@ func TestPublicationValidates(t *testing.T) {
 	})
 
 	t.Run("chromium", func(t *testing.T) {
+		// The three checkers are separate processes: let them overlap.
+		t.Parallel()
 		axeJS, err := os.ReadFile(axe)
 		if err != nil {
 			t.Fatal(err)
