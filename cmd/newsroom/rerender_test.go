@@ -96,7 +96,7 @@ func checkSite(t *testing.T, js jetstream.JetStream) {
 	if meta["status"] != "410" || !strings.Contains(notice, "Could not be verified.") {
 		t.Errorf("gone: status %s", meta["status"])
 	}
-	for _, key := range []string{"index", "feed.xml", "atom.xml", "sections/world", "authors/ana-reporter", "sitemaps/articles-2026-03.xml"} {
+	for _, key := range []string{"index", "feed.xml", "atom.xml", "sections/world", "authors/ana-reporter", "sitemaps/articles-2026-03-10.xml"} {
 		doc, _ := get(key)
 		if !strings.Contains(doc, "/articles/kept") || strings.Contains(doc, "/articles/gone") {
 			t.Errorf("%s: kept listed %v, gone listed %v", key, strings.Contains(doc, "/articles/kept"), strings.Contains(doc, "/articles/gone"))

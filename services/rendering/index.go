@@ -19,13 +19,15 @@ import (
 //
 //	article.<id>            record: revision, status, entry, listings, day
 //	xref.<id>               ids of the articles that name <id> as a translation
-//	list.<listing>          listing meta: title and the days and hours it has entries in
-//	shard.<listing>.<slot>  the listing's entries published in that UTC hour, newest first
+//	list.<listing>           listing meta: title and how many entries in each month
+//	days.<listing>.<month>   the days (and hours) of that month it has entries in
+//	shard.<listing>.<slot>   the listing's entries published in that UTC hour, newest first
 //
 // A listing is "home", "section.<slug>", "tag.<slug>" or "author.<slug>";
-// a slot is YYYYMMDDHH. Sharding by hour keeps every value far below the
-// server's payload limit even for a wire service's front page, and a
-// listing page reads only its newest hours.
+// a month is YYYYMM, a slot YYYYMMDDHH. Sharding by hour keeps every value
+// far below the server's payload limit even for a wire service's front
+// page; the two levels of meta keep what every event reads small however
+// many years the site spans; a listing page reads only its newest hours.
 const IndexBucket = "rendering_index"
 
 // record is what the index knows of one article.
@@ -43,13 +45,16 @@ type record struct {
 	Translations []string `json:"translations,omitempty"`
 }
 
-// listMeta is a listing's meta: which days it has entries on. Every change
-// to one of its shards rewrites it, so its KV revision changes whenever the
-// listing does; renderers use that to know their output is current.
+// listMeta is a listing's meta. Every change to one of its shards
+// rewrites it, so its KV revision changes whenever the listing does;
+// renderers use that to know their output is current.
 type listMeta struct {
-	Title string             `json:"title,omitempty"`
-	Days  map[string]dayInfo `json:"days"`
+	Title  string         `json:"title,omitempty"`
+	Months map[string]int `json:"months"`
 }
+
+// monthDays are the days of one month a listing has entries on.
+type monthDays map[string]dayInfo
 
 type dayInfo struct {
 	// N entries that day, the newest change among them, and how many in
@@ -74,12 +79,10 @@ func (d dayInfo) slots(day string) []string {
 func recordKey(id string) string            { return "article." + id }
 func xrefKey(id string) string              { return "xref." + id }
 func listKey(l string) string               { return "list." + l }
-func shardKey(l, day string) string         { return "shard." + l + "." + day }
-func (m listMeta) days() []string           { return slices.Sorted(maps.Keys(m.Days)) }
-func (m listMeta) newestFirst() []string    { d := m.days(); slices.Reverse(d); return d }
-func (m listMeta) empty() bool              { return len(m.Days) == 0 }
-func monthOf(day string) string             { return day[:4] + "-" + day[4:6] }
-func (r *record) listed() bool              { return r != nil && len(r.Listings) > 0 }
+func shardKey(l, slot string) string        { return "shard." + l + "." + slot }
+func daysKey(l, month string) string        { return "days." + l + "." + month }
+func (m listMeta) months() []string         { return slices.Sorted(maps.Keys(m.Months)) }
+func (d monthDays) days() []string          { return slices.Sorted(maps.Keys(d)) }
 func (r *record) live() bool                { return r != nil && !r.Gone && r.Entry != nil }
 func decodeJSON[T any](b []byte) (T, error) { var v T; err := json.Unmarshal(b, &v); return v, err }
 
@@ -170,11 +173,19 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 	}
 }
 
+// placed says what a placement changed beyond the listing's entries.
+type placed struct {
+	// set: the listing appeared or disappeared.
+	set bool
+	// day: a day appeared in or disappeared from the listing.
+	day bool
+}
+
 // place puts e into a listing (or, with e nil, takes id out of it) in the
-// given hour slot, and rewrites the listing's meta. It reports whether the
-// listing appeared or disappeared.
-func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page.Entry) (changedSet bool, err error) {
-	day, hour := slot[:8], slot[8:]
+// given hour slot, and rewrites the listing's meta.
+func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page.Entry) (placed, error) {
+	var out placed
+	day, hour, month := slot[:8], slot[8:], slot[:6]
 	shard, err := update(ctx, r.index, shardKey(listing, slot), func(es []page.Entry, _ bool) ([]page.Entry, bool) {
 		es = slices.DeleteFunc(es, func(x page.Entry) bool { return x.ID == id })
 		if e != nil {
@@ -184,23 +195,13 @@ func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page
 		return es, len(es) == 0
 	})
 	if err != nil {
-		return false, err
+		return out, err
 	}
-	title := ""
-	if e != nil {
-		if l, ok := page.ParseListingKey(listing); ok {
-			title = e.TitleIn(l)
+	days, err := update(ctx, r.index, daysKey(listing, month), func(m monthDays, _ bool) (monthDays, bool) {
+		if m == nil {
+			m = monthDays{}
 		}
-	}
-	_, err = update(ctx, r.index, listKey(listing), func(m listMeta, found bool) (listMeta, bool) {
-		changedSet = !found
-		if m.Days == nil {
-			m.Days = map[string]dayInfo{}
-		}
-		if title != "" {
-			m.Title = title
-		}
-		info := m.Days[day]
+		info, had := m[day]
 		if info.Hours == nil {
 			info.Hours = map[string]int{}
 		}
@@ -221,17 +222,46 @@ func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page
 			}
 		}
 		if info.N == 0 {
-			delete(m.Days, day)
+			delete(m, day)
 		} else {
-			m.Days[day] = info
+			m[day] = info
 		}
-		if m.empty() && listing != string(page.KindHome) {
-			changedSet = found
+		out.day = had != (info.N > 0)
+		return m, len(m) == 0
+	})
+	if err != nil {
+		return out, err
+	}
+	total := 0
+	for _, d := range days {
+		total += d.N
+	}
+	title := ""
+	if e != nil {
+		if l, ok := page.ParseListingKey(listing); ok {
+			title = e.TitleIn(l)
+		}
+	}
+	_, err = update(ctx, r.index, listKey(listing), func(m listMeta, found bool) (listMeta, bool) {
+		out.set = !found
+		if m.Months == nil {
+			m.Months = map[string]int{}
+		}
+		if title != "" {
+			m.Title = title
+		}
+		if total == 0 {
+			delete(m.Months, month)
+		} else {
+			m.Months[month] = total
+		}
+		if len(m.Months) == 0 && listing != string(page.KindHome) {
+			out.set = found
 			return m, true
 		}
 		return m, false
 	})
-	return changedSet, err
+	return out, err
 }
 
 // sortEntries orders a listing newest first; ties by id, so every
@@ -254,18 +284,28 @@ func sortEntries(es []page.Entry) {
 // newest reads up to n of a listing's newest entries.
 func (r *Rendering) newest(ctx context.Context, listing string, m listMeta, n int) ([]page.Entry, error) {
 	var out []page.Entry
-	for _, day := range m.newestFirst() {
-		slots := m.Days[day].slots(day)
-		slices.Reverse(slots)
-		for _, slot := range slots {
-			if len(out) >= n {
-				break
+	months := m.months()
+	slices.Reverse(months)
+	for _, month := range months {
+		days, _, _, err := getJSON[monthDays](ctx, r.index, daysKey(listing, month))
+		if err != nil {
+			return nil, err
+		}
+		ds := days.days()
+		slices.Reverse(ds)
+		for _, day := range ds {
+			slots := days[day].slots(day)
+			slices.Reverse(slots)
+			for _, slot := range slots {
+				if len(out) >= n {
+					return out[:n], nil
+				}
+				es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, es...)
 			}
-			es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, es...)
 		}
 	}
 	if len(out) > n {
@@ -274,11 +314,22 @@ func (r *Rendering) newest(ctx context.Context, listing string, m listMeta, n in
 	return out, nil
 }
 
-// onDays reads a listing's entries of the given days.
-func (r *Rendering) onDays(ctx context.Context, listing string, m listMeta, days []string) ([]page.Entry, error) {
+// onDays reads a listing's entries of the given days (YYYYMMDD), newest
+// first.
+func (r *Rendering) onDays(ctx context.Context, listing string, days []string) ([]page.Entry, error) {
 	var out []page.Entry
+	months := map[string]monthDays{}
 	for _, day := range days {
-		for _, slot := range m.Days[day].slots(day) {
+		md, ok := months[day[:6]]
+		if !ok {
+			var err error
+			md, _, _, err = getJSON[monthDays](ctx, r.index, daysKey(listing, day[:6]))
+			if err != nil {
+				return nil, err
+			}
+			months[day[:6]] = md
+		}
+		for _, slot := range md[day].slots(day) {
 			es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
 			if err != nil {
 				return nil, err

@@ -438,8 +438,8 @@ func (r *Rendering) unlist(ctx context.Context, id string, from, gone *record) (
 	for _, s := range ids {
 		siblings.articles[s] = true
 	}
-	// Its own back links stay: should it ever be live again (it cannot,
-	// retraction is final) they would still be right. Its forward links go.
+	// Its links to its translations go; the links to it from others stay
+	// in the index but name a gone article, which cluster skips.
 	for _, to := range from.Translations {
 		if err := r.setXref(ctx, to, id, false); err != nil {
 			return nil, fmt.Errorf("article %s: %w", id, err)
@@ -458,10 +458,12 @@ func (r *Rendering) placeAndTouch(ctx context.Context, t *touched, listing, slot
 	}
 	t.listings[listing] = true
 	if listing == string(page.KindHome) {
-		t.months[monthOf(slot)] = true
+		t.days[slot[:8]] = true
 		t.news = true
+		// The sitemap index lists the days; it changes only with them.
+		t.sitemapIndex = t.sitemapIndex || changed.day
 	}
-	if changed {
+	if changed.set {
 		t.pagesSitemap = true
 	}
 	return nil

@@ -50,8 +50,12 @@ const (
 
 func articleKey(id string) string { return "articles/" + id }
 func sourceKey(id string) string  { return sourcePrefix + id }
-func monthKey(month string) string {
-	return "sitemaps/articles-" + month
+
+// dayKey is the stem of the sitemap of the articles published on a UTC
+// day (YYYYMMDD): sitemaps/articles-YYYY-MM-DD. A day's sitemap is built
+// from at most 24 index reads, however large the site.
+func dayKey(day string) string {
+	return "sitemaps/articles-" + day[:4] + "-" + day[4:6] + "-" + day[6:8]
 }
 
 // objectKey is the object of a listing page or feed.
@@ -68,22 +72,24 @@ func listingObject(l page.Listing, feedName string) string {
 // touched is what an event changed and must be re-rendered.
 type touched struct {
 	listings     map[string]bool
-	months       map[string]bool
+	days         map[string]bool
 	articles     map[string]bool
 	news         bool
 	pagesSitemap bool
+	sitemapIndex bool
 }
 
 func newTouched() *touched {
-	return &touched{listings: map[string]bool{}, months: map[string]bool{}, articles: map[string]bool{}}
+	return &touched{listings: map[string]bool{}, days: map[string]bool{}, articles: map[string]bool{}}
 }
 
 func (t *touched) merge(o *touched) {
 	maps.Copy(t.listings, o.listings)
-	maps.Copy(t.months, o.months)
+	maps.Copy(t.days, o.days)
 	maps.Copy(t.articles, o.articles)
 	t.news = t.news || o.news
 	t.pagesSitemap = t.pagesSitemap || o.pagesSitemap
+	t.sitemapIndex = t.sitemapIndex || o.sitemapIndex
 }
 
 // flush renders what t names, or adds it to the batch being collected.
@@ -109,12 +115,12 @@ func (r *Rendering) render(ctx context.Context, t *touched) error {
 			return err
 		}
 	}
-	for _, m := range slices.Sorted(maps.Keys(t.months)) {
-		if err := r.renderMonth(ctx, m); err != nil {
+	for _, d := range slices.Sorted(maps.Keys(t.days)) {
+		if err := r.renderDay(ctx, d); err != nil {
 			return err
 		}
 	}
-	if len(t.months) > 0 || t.pagesSitemap {
+	if t.sitemapIndex || t.pagesSitemap {
 		if err := r.renderSitemapIndex(ctx); err != nil {
 			return err
 		}
@@ -450,27 +456,21 @@ func (r *Rendering) feedOf(l page.Listing, title string, entries []page.Entry) f
 	return f
 }
 
-// renderMonth writes the sitemap of the articles published in one month
-// (YYYY-MM), from the home listing's shards of that month's days.
-func (r *Rendering) renderMonth(ctx context.Context, month string) error {
+// renderDay writes the sitemap of the articles published on one UTC day,
+// from the home listing's shards of that day.
+func (r *Rendering) renderDay(ctx context.Context, day string) error {
 	home := string(page.KindHome)
 	for range stableRetries {
-		m, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
+		_, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
 		if err != nil {
 			return err
 		}
-		var days []string
-		for _, d := range m.days() {
-			if monthOf(d) == month {
-				days = append(days, d)
-			}
-		}
-		entries, err := r.onDays(ctx, home, m, days)
+		entries, err := r.onDays(ctx, home, []string{day})
 		if err != nil {
 			return err
 		}
 		if len(entries) == 0 {
-			if err := r.remove(ctx, monthKey(month)+".xml"); err != nil {
+			if err := r.remove(ctx, dayKey(day)+".xml"); err != nil {
 				return err
 			}
 		} else {
@@ -478,7 +478,7 @@ func (r *Rendering) renderMonth(ctx context.Context, month string) error {
 			for i, e := range entries {
 				urls[i] = sitemap.URL{Loc: e.URL, LastMod: e.Updated}
 			}
-			files, err := sitemap.Chunks(monthKey(month), urls)
+			files, err := sitemap.Chunks(dayKey(day), urls)
 			if err != nil {
 				return err
 			}
@@ -496,23 +496,25 @@ func (r *Rendering) renderMonth(ctx context.Context, month string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("sitemap %s: %w", month, errConflict)
+	return fmt.Errorf("sitemap of %s: %w", day, errConflict)
 }
 
-// monthFiles are the sitemap files of a month with n articles.
-func monthFiles(month string, n int) []string {
+// dayFiles are the sitemap files of a day with n articles.
+func dayFiles(day string, n int) []string {
 	if n <= sitemap.MaxURLs {
-		return []string{monthKey(month) + ".xml"}
+		return []string{dayKey(day) + ".xml"}
 	}
 	var out []string
 	for i := 0; i*sitemap.MaxURLs < n; i++ {
-		out = append(out, monthKey(month)+"-"+strconv.Itoa(i+1)+".xml")
+		out = append(out, dayKey(day)+"-"+strconv.Itoa(i+1)+".xml")
 	}
 	return out
 }
 
 // renderSitemapIndex writes sitemap.xml: the listing pages' sitemap and
-// one sitemap per month with articles.
+// one sitemap per day with articles. It changes only when a day gains its
+// first article or loses its last, so it carries no lastmod: the day
+// sitemaps date each article themselves.
 func (r *Rendering) renderSitemapIndex(ctx context.Context) error {
 	home := string(page.KindHome)
 	for range stableRetries {
@@ -520,27 +522,16 @@ func (r *Rendering) renderSitemapIndex(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		type month struct {
-			n       int
-			lastmod time.Time
-		}
-		months := map[string]month{}
-		var newest time.Time
-		for d, info := range m.Days {
-			mo := months[monthOf(d)]
-			mo.n += info.N
-			if info.LastMod.After(mo.lastmod) {
-				mo.lastmod = info.LastMod
+		refs := []sitemap.Ref{{Loc: r.cfg.Site.URL("/" + pagesSitemap + ".xml")}}
+		for _, month := range m.months() {
+			days, _, _, err := getJSON[monthDays](ctx, r.index, daysKey(home, month))
+			if err != nil {
+				return err
 			}
-			if info.LastMod.After(newest) {
-				newest = info.LastMod
-			}
-			months[monthOf(d)] = mo
-		}
-		refs := []sitemap.Ref{{Loc: r.cfg.Site.URL("/" + pagesSitemap + ".xml"), LastMod: newest}}
-		for _, name := range slices.Sorted(maps.Keys(months)) {
-			for _, f := range monthFiles(name, months[name].n) {
-				refs = append(refs, sitemap.Ref{Loc: r.cfg.Site.URL("/" + f), LastMod: months[name].lastmod})
+			for _, d := range days.days() {
+				for _, f := range dayFiles(d, days[d].N) {
+					refs = append(refs, sitemap.Ref{Loc: r.cfg.Site.URL("/" + f)})
+				}
 			}
 		}
 		b, err := sitemap.Index(refs)
@@ -597,17 +588,11 @@ func (r *Rendering) renderNews(ctx context.Context) error {
 	now := r.cfg.Now()
 	days := []string{dayOf(now.Add(-48 * time.Hour)), dayOf(now.Add(-24 * time.Hour)), dayOf(now)}
 	for range stableRetries {
-		m, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
+		_, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
 		if err != nil {
 			return err
 		}
-		var have []string
-		for _, d := range days {
-			if _, ok := m.Days[d]; ok {
-				have = append(have, d)
-			}
-		}
-		entries, err := r.onDays(ctx, home, m, have)
+		entries, err := r.onDays(ctx, home, days)
 		if err != nil {
 			return err
 		}
@@ -673,6 +658,6 @@ func (r *Rendering) writeFixed(ctx context.Context) error {
 	}
 	t := newTouched()
 	t.listings[string(page.KindHome)] = true
-	t.news, t.pagesSitemap = true, true
+	t.news, t.pagesSitemap, t.sitemapIndex = true, true, true
 	return r.render(ctx, t)
 }

@@ -33,7 +33,7 @@ func everywhere(s *site, a *newsroomv1.Article) map[string]string {
 	sec := "/sections/" + strings.ToLower(a.Section)
 	docs := map[string]string{}
 	paths := []string{"/", "/feed.xml", "/atom.xml", sec, sec + "/feed.xml", sec + "/atom.xml",
-		"/news-sitemap.xml", "/sitemaps/articles-" + a.CreatedAt.AsTime().Format("2006-01") + ".xml"}
+		"/news-sitemap.xml", "/sitemaps/articles-" + a.CreatedAt.AsTime().Format("2006-01-02") + ".xml"}
 	for _, tag := range a.Tags {
 		paths = append(paths, "/tags/"+tag.Slug, "/tags/"+tag.Slug+"/feed.xml", "/tags/"+tag.Slug+"/atom.xml")
 	}
@@ -130,7 +130,7 @@ func TestRetractionLeavesEverywhere(t *testing.T) {
 	for p, doc := range everywhere(s, a) {
 		mustNotContain(t, p, doc, "story-00001", a.Headline)
 	}
-	for _, p := range []string{"/", "/feed.xml", "/atom.xml", "/sections/business", "/news-sitemap.xml", "/sitemaps/articles-2026-03.xml"} {
+	for _, p := range []string{"/", "/feed.xml", "/atom.xml", "/sections/business", "/news-sitemap.xml", "/sitemaps/articles-2026-03-10.xml"} {
 		mustContain(t, p, s.body(p), "story-00006")
 	}
 
@@ -415,9 +415,9 @@ func TestNewsSitemapWindow(t *testing.T) {
 	mustContain(t, "news sitemap", news, in.Id, "<news:publication_date>"+in.CreatedAt.AsTime().Format(time.RFC3339))
 	mustNotContain(t, "news sitemap", news, out.Id)
 	// Both are in the ordinary sitemap, which keeps everything.
-	month := s.body("/sitemaps/articles-2026-03.xml")
-	mustContain(t, "sitemap", month, in.Id, out.Id)
-	mustContain(t, "sitemap index", s.body("/sitemap.xml"), s.base+"/sitemaps/articles-2026-03.xml", s.base+"/sitemaps/pages.xml")
+	daily := s.body("/sitemaps/articles-2026-03-08.xml")
+	mustContain(t, "sitemap", daily, in.Id, out.Id)
+	mustContain(t, "sitemap index", s.body("/sitemap.xml"), s.base+"/sitemaps/articles-2026-03-08.xml", s.base+"/sitemaps/pages.xml")
 
 	s.clock.Set(t0.Add(2 * time.Minute))
 	if err := s.r.RefreshNews(context.Background()); err != nil {
