@@ -30,7 +30,6 @@ import (
 	"github.com/newsroom/newsroom/services/enrichment"
 	"github.com/newsroom/newsroom/services/ingest"
 	"github.com/newsroom/newsroom/services/rendering"
-	"github.com/newsroom/newsroom/services/rendering/page"
 	"github.com/newsroom/newsroom/services/socialshare"
 )
 
@@ -88,6 +87,9 @@ environment:
                         read, submit, retract or *): tokens kept only as digests
   NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
   NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
+  NEWSROOM_SITE_LANGUAGE, NEWSROOM_SITE_DESCRIPTION, NEWSROOM_SITE_LOGO (+ _WIDTH,
+  _HEIGHT), NEWSROOM_SITE_X_HANDLE, NEWSROOM_SITE_FACEBOOK_APP_ID, NEWSROOM_SITE_PROFILES
+                        the site's identity: see "newsroom help rerender"
   NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
   SOCIALSHARE_*         social networks: credentials (or *_FILE secrets), delays, rates,
                         templates; without credentials a network stays in dry run
@@ -127,6 +129,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	var ns *server.Server
 	if cfg.natsURL == "" {
+		// rerender opens the same store when the all-in-one is stopped.
+		unlock, err := lockDataDir(cfg.dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		ns, err = natsembed.Start(natsembed.Options{StoreDir: filepath.Join(cfg.dataDir, "nats")})
 		if err != nil {
 			return err
@@ -217,7 +225,11 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if err != nil {
 		return nil, err
 	}
-	site := page.Site{Name: cfg.siteName, BaseURL: cfg.publicURL}
+	site, err := rendering.SiteFromEnv(cfg.env)
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	site.BaseURL = strings.TrimRight(cfg.publicURL, "/")
 	if p.rendering, err = rendering.New(ctx, rendering.Deps{JS: re.js, Tracer: re.tel.TracerProvider, Logger: re.log},
 		rendering.Config{Site: site}); err != nil {
 		return nil, err

@@ -1,23 +1,27 @@
 // Package rendering publishes the newspaper: it consumes
-// news.article.enriched.<id> and news.article.retracted.<id>, writes pages
-// into the JetStream Object Store bucket it owns, serves them, and
-// publishes news.article.rendered.<id> before acking.
+// news.article.enriched.<id> and news.article.retracted.<id>, renders the
+// article's page and every listing, feed and sitemap the event touches into
+// the JetStream Object Store bucket it owns, serves the site, and publishes
+// news.article.rendered.<id> before acking.
+//
+// What the site holds is remembered in the KV bucket rendering_index (see
+// IndexBucket), so an event re-renders only what it touches, and a stale
+// or late event never replaces a newer page nor brings back a retracted one.
 package rendering
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"strconv"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -36,7 +40,15 @@ const SiteBucket = "rendering_site"
 type Config struct {
 	Site    page.Site
 	Streams bus.StreamOptions
-	Now     func() time.Time
+	// Now is the clock (the News sitemap's 48 hours are counted from it).
+	Now func() time.Time
+	// ListingSize is how many articles a listing page and its feeds show;
+	// defaults to 30.
+	ListingSize int
+	// NewsRefresh is how often Run re-renders the News sitemap so that
+	// articles leave it 48 hours after publication even when no event
+	// arrives; defaults to 5 minutes.
+	NewsRefresh time.Duration
 }
 
 // Deps are the connections the service uses.
@@ -48,22 +60,46 @@ type Deps struct {
 
 // Rendering is the running stage.
 type Rendering struct {
-	cfg  Config
-	deps Deps
-	pub  *bus.Publisher
-	site jetstream.ObjectStore
+	cfg   Config
+	deps  Deps
+	pub   *bus.Publisher
+	site  jetstream.ObjectStore
+	index jetstream.KeyValue
+	pages *page.Renderer
+
+	// batch, when set, collects what events touch instead of rendering it
+	// at once: a rebuild renders each listing once at the end.
+	mu    sync.Mutex
+	batch *touched
 }
 
-// New ensures the streams and the site bucket.
+// New ensures the streams, the site bucket and the index, and writes the
+// site's fixed files (stylesheet, logo, robots.txt) and, on a new site, an
+// empty home page, feeds and sitemaps.
 func New(ctx context.Context, d Deps, cfg Config) (*Rendering, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ListingSize <= 0 {
+		cfg.ListingSize = 30
+	}
+	if cfg.NewsRefresh <= 0 {
+		cfg.NewsRefresh = 5 * time.Minute
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Tracer == nil {
+		d.Tracer = noop.NewTracerProvider()
+	}
 	if cfg.Site.Language == "" {
 		cfg.Site.Language = "en"
+	}
+	if cfg.Site.Name == "" {
+		cfg.Site.Name = "Newsroom"
+	}
+	if err := cfg.Site.Check(); err != nil {
+		return nil, fmt.Errorf("rendering: %w", err)
 	}
 	if err := bus.EnsureStreams(ctx, d.JS, cfg.Streams); err != nil {
 		return nil, err
@@ -79,7 +115,18 @@ func New(ctx context.Context, d Deps, cfg Config) (*Rendering, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering: site bucket: %w", err)
 	}
-	return &Rendering{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), site: obj}, nil
+	kv, err := d.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: IndexBucket, Description: "rendering: what the site holds and which listing lists what",
+		History: 1, Storage: st, Replicas: max(cfg.Streams.Replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rendering: index bucket: %w", err)
+	}
+	r := &Rendering{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), site: obj, index: kv, pages: page.New(cfg.Site)}
+	if err := r.writeFixed(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // ConsumerSpec is rendering's durable consumer.
@@ -88,7 +135,8 @@ func ConsumerSpec() bus.ConsumerSpec {
 		bus.EventSubjects(bus.EventEnriched), bus.EventSubjects(bus.EventRetracted)}}
 }
 
-// Run consumes enriched and retracted articles until ctx ends.
+// Run consumes enriched and retracted articles until ctx ends, and keeps
+// the News sitemap current as time passes.
 func (r *Rendering) Run(ctx context.Context, nc *nats.Conn, opts bus.RunOptions) error {
 	spec := ConsumerSpec()
 	sub := bus.NewSubscriber(Name, r.pub, r.Handle, Decode, r.publishRendered,
@@ -100,8 +148,62 @@ func (r *Rendering) Run(ctx context.Context, nc *nats.Conn, opts bus.RunOptions)
 		}
 		defer stop()
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		t := time.NewTicker(r.cfg.NewsRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.renderNews(ctx); err != nil && ctx.Err() == nil {
+					r.deps.Logger.Warn("news sitemap refresh", "err", err)
+				}
+			}
+		}
+	})
 	opts.Logger = r.deps.Logger
 	return bus.Run(ctx, r.deps.JS, spec, sub, opts)
+}
+
+// Site is the identity the service renders with.
+func (r *Rendering) Site() page.Site { return r.cfg.Site }
+
+// RefreshNews re-renders the News sitemap for the current time, so that
+// articles older than 48 hours leave it; Run does it every NewsRefresh.
+func (r *Rendering) RefreshNews(ctx context.Context) error { return r.renderNews(ctx) }
+
+// Batch runs fn, whose handle renders each event's article page at once
+// but collects the listings, feeds, sitemaps and translation pages the
+// events touch, and renders each of those once when fn returns. handle
+// never publishes a rendered event: a rebuild announces nothing, so
+// nothing is shared again. Events must not arrive through Run meanwhile.
+func (r *Rendering) Batch(ctx context.Context, fn func(handle func(Request) error) error) error {
+	r.mu.Lock()
+	if r.batch != nil {
+		r.mu.Unlock()
+		return errors.New("rendering: a batch is already running")
+	}
+	r.batch = newTouched()
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.batch = nil
+		r.mu.Unlock()
+	}()
+	if err := fn(func(req Request) error {
+		_, err := r.Handle(ctx, req)
+		return err
+	}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	t := r.batch
+	r.batch = newTouched()
+	r.mu.Unlock()
+	return r.render(ctx, t)
 }
 
 // Request is one event rendering acts on: exactly one field is set.
@@ -112,116 +214,267 @@ type Request struct {
 
 // Decode reads an enriched or retracted event.
 func Decode(_ context.Context, msg jetstream.Msg) (Request, error) {
-	event, id, ok := bus.ParseSubject(msg.Subject())
+	return decode(msg.Subject(), msg.Data())
+}
+
+func decode(subject string, data []byte) (Request, error) {
+	event, id, ok := bus.ParseSubject(subject)
 	if !ok {
-		return Request{}, fmt.Errorf("subject %q is not an article event", msg.Subject())
+		return Request{}, fmt.Errorf("subject %q is not an article event", subject)
 	}
 	switch event {
 	case bus.EventEnriched:
 		var ev newsroomv1.ArticleEnriched
-		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-			return Request{}, fmt.Errorf("ArticleEnriched: %w", err)
+		if err := proto.Unmarshal(data, &ev); err != nil {
+			return Request{}, fmt.Errorf("ArticleEnriched of %s: %w", id, err)
 		}
 		if ev.ArticleId != id || ev.Article == nil || ev.Revision < 1 {
-			return Request{}, fmt.Errorf("ArticleEnriched on %s: article %q revision %d", msg.Subject(), ev.ArticleId, ev.Revision)
+			return Request{}, fmt.Errorf("ArticleEnriched on %s: article %q revision %d", subject, ev.ArticleId, ev.Revision)
 		}
 		ev.Article.Id = id
 		return Request{Enriched: &ev}, nil
 	case bus.EventRetracted:
 		var ev newsroomv1.ArticleRetracted
-		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-			return Request{}, fmt.Errorf("ArticleRetracted: %w", err)
+		if err := proto.Unmarshal(data, &ev); err != nil {
+			return Request{}, fmt.Errorf("ArticleRetracted of %s: %w", id, err)
 		}
 		if ev.ArticleId != id {
-			return Request{}, fmt.Errorf("ArticleRetracted on %s names %q", msg.Subject(), ev.ArticleId)
+			return Request{}, fmt.Errorf("ArticleRetracted on %s names %q", subject, ev.ArticleId)
 		}
 		return Request{Retracted: &ev}, nil
 	}
 	return Request{}, fmt.Errorf("rendering does not handle %q events", event)
 }
 
-// pageKey is the object holding an article's current page.
-func pageKey(id string) string { return "articles/" + id }
-
-// pageState is what the current page object says of itself.
-type pageState struct {
-	revision  int64
-	retracted bool
-}
-
-func (r *Rendering) current(ctx context.Context, id string) (pageState, error) {
-	info, err := r.site.GetInfo(ctx, pageKey(id))
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return pageState{}, nil
-	}
-	if err != nil {
-		return pageState{}, err
-	}
-	rev, _ := strconv.ParseInt(info.Metadata["revision"], 10, 64)
-	return pageState{revision: rev, retracted: info.Metadata["status"] == "410"}, nil
-}
-
-// Handle renders or takes down a page. It returns the rendered event to
-// publish, or nil when there is nothing new to announce (a stale revision,
-// a retraction).
+// Handle renders or takes down a page and everything listing it. It
+// returns the rendered event to publish, or nil when there is nothing new
+// to announce (a stale revision, a retracted article, a retraction).
 func (r *Rendering) Handle(ctx context.Context, req Request) (*newsroomv1.ArticleRendered, error) {
-	if req.Retracted != nil {
-		return nil, r.takeDown(ctx, req.Retracted)
+	for attempt := 0; ; attempt++ {
+		var (
+			ev  *newsroomv1.ArticleRendered
+			err error
+		)
+		if req.Retracted != nil {
+			err = r.retract(ctx, req.Retracted)
+		} else {
+			ev, err = r.publish(ctx, req.Enriched)
+		}
+		// Another instance changed this article's record meanwhile (a
+		// redelivery racing the first delivery, a retraction racing a
+		// revision): do it again on what it wrote.
+		if errors.Is(err, errConflict) && attempt < 5 {
+			continue
+		}
+		return ev, err
 	}
-	ev := req.Enriched
+}
+
+// publish renders one enriched revision.
+func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched) (*newsroomv1.ArticleRendered, error) {
 	a := ev.Article
-	cur, err := r.current(ctx, a.Id)
+	id := a.Id
+	rec, recRev, _, err := getJSON[record](ctx, r.index, recordKey(id))
 	if err != nil {
-		return nil, fmt.Errorf("page of %s: %w", a.Id, err)
+		return nil, fmt.Errorf("article %s: %w", id, err)
 	}
-	if cur.retracted || cur.revision > ev.Revision {
-		// Never resurrect a retracted page or replace a newer revision.
+	stamp(a, ev, r.cfg.Now())
+	entry := page.EntryOf(r.cfg.Site, a)
+	if rec.Gone {
+		// Never resurrect a retracted article. A revision that raced the
+		// retraction may have listed it already: take it out again.
+		_, err := r.unlist(ctx, id, &record{Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}, &rec)
+		return nil, err
+	}
+	if rec.Revision > ev.Revision {
+		// A stale revision never replaces a newer page.
 		return nil, nil
 	}
-	html, err := page.Article(r.cfg.Site, a, ev.Revision)
-	if err != nil {
-		return nil, bus.Permanent(err)
+	t := newTouched()
+	if err := r.saveSource(ctx, a); err != nil {
+		return nil, err
 	}
-	if err := r.putPage(ctx, a.Id, html, ev.Revision, http.StatusOK); err != nil {
+	newRec := record{Revision: ev.Revision, Entry: &entry, Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}
+	for _, tr := range a.Translations {
+		if tr != nil && tr.ArticleId != "" && tr.ArticleId != id && bus.ValidateArticleID(tr.ArticleId) == nil && !slices.Contains(newRec.Translations, tr.ArticleId) {
+			newRec.Translations = append(newRec.Translations, tr.ArticleId)
+		}
+	}
+	slices.Sort(newRec.Translations)
+
+	// Listings: out of the old ones (or the old day), into the new ones.
+	for _, l := range rec.Listings {
+		if rec.Slot != newRec.Slot || !slices.Contains(newRec.Listings, l) {
+			if err := r.placeAndTouch(ctx, t, l, rec.Slot, id, nil); err != nil {
+				return nil, fmt.Errorf("article %s: %w", id, err)
+			}
+		}
+	}
+	for _, l := range newRec.Listings {
+		if err := r.placeAndTouch(ctx, t, l, newRec.Slot, id, &entry); err != nil {
+			return nil, fmt.Errorf("article %s: %w", id, err)
+		}
+	}
+	// Translations: both ends of every link, so hreflang is reciprocal.
+	siblingsBefore, err := r.cluster(ctx, id, rec.Translations)
+	if err != nil {
+		return nil, err
+	}
+	for _, to := range rec.Translations {
+		if !slices.Contains(newRec.Translations, to) {
+			if err := r.setXref(ctx, to, id, false); err != nil {
+				return nil, fmt.Errorf("article %s: %w", id, err)
+			}
+		}
+	}
+	for _, to := range newRec.Translations {
+		if err := r.setXref(ctx, to, id, true); err != nil {
+			return nil, fmt.Errorf("article %s: %w", id, err)
+		}
+	}
+	siblingsAfter, err := r.cluster(ctx, id, newRec.Translations)
+	if err != nil {
+		return nil, err
+	}
+	siblings := newTouched()
+	for _, s := range append(siblingsBefore, siblingsAfter...) {
+		siblings.articles[s] = true
+	}
+
+	if err := r.renderArticle(ctx, a, ev.Revision, newRec.Translations); err != nil {
+		return nil, err
+	}
+	if err := r.flush(ctx, t); err != nil {
+		return nil, err
+	}
+	if _, err := putJSON(ctx, r.index, recordKey(id), newRec, recRev); err != nil {
+		return nil, fmt.Errorf("article %s: %w", id, err)
+	}
+	// The translations' pages read this record for their hreflang links,
+	// so they are rendered once it is written. A crash before they are
+	// means a redelivery of the same revision, which renders them again.
+	if err := r.flush(ctx, siblings); err != nil {
 		return nil, err
 	}
 	return &newsroomv1.ArticleRendered{
-		EventId:    bus.MsgID(a.Id, ev.Revision, bus.EventRendered),
-		ArticleId:  a.Id,
+		EventId:    bus.MsgID(id, ev.Revision, bus.EventRendered),
+		ArticleId:  id,
 		Revision:   ev.Revision,
 		OccurredAt: timestamppb.New(r.cfg.Now()),
 		Article:    a,
 		AcceptedAt: ev.AcceptedAt,
-		Url:        a.Url,
-		ObjectKey:  pageKey(a.Id),
+		Url:        entry.URL,
+		ObjectKey:  articleKey(id),
 	}, nil
 }
 
-func (r *Rendering) takeDown(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
-	html, err := page.Gone(r.cfg.Site, ev.ArticleId, ev.Reason)
-	if err != nil {
-		return bus.Permanent(err)
+// stamp fills the times an article page needs from the event when the
+// article lacks them.
+func stamp(a *newsroomv1.Article, ev *newsroomv1.ArticleEnriched, now time.Time) {
+	fallback := ev.AcceptedAt
+	if fallback == nil {
+		fallback = ev.OccurredAt
 	}
-	cur, err := r.current(ctx, ev.ArticleId)
+	if fallback == nil {
+		fallback = timestamppb.New(now)
+	}
+	if a.CreatedAt == nil {
+		a.CreatedAt = fallback
+	}
+	if a.UpdatedAt == nil {
+		a.UpdatedAt = a.CreatedAt
+	}
+}
+
+// retract takes an article down: a 410 notice on its URL, and out of every
+// listing, feed and sitemap.
+func (r *Rendering) retract(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
+	id := ev.ArticleId
+	rec, recRev, _, err := getJSON[record](ctx, r.index, recordKey(id))
+	if err != nil {
+		return fmt.Errorf("article %s: %w", id, err)
+	}
+	gone := rec
+	gone.Gone = true
+	gone.Revision = max(rec.Revision, ev.Revision)
+	gone.Listings, gone.Slot, gone.Translations = nil, "", nil
+	if !rec.Gone {
+		gone.Reason = ev.Reason
+		gone.GoneAt = ev.OccurredAt.AsTime()
+		if ev.OccurredAt == nil {
+			gone.GoneAt = r.cfg.Now()
+		}
+	}
+	siblings, err := r.unlist(ctx, id, &rec, &gone)
 	if err != nil {
 		return err
 	}
-	return r.putPage(ctx, ev.ArticleId, html, max(cur.revision, ev.Revision), http.StatusGone)
+	if !rec.Gone {
+		if _, err := putJSON(ctx, r.index, recordKey(id), gone, recRev); err != nil {
+			return fmt.Errorf("article %s: %w", id, err)
+		}
+	}
+	// Its translations drop their hreflang link to it once the record
+	// says it is gone.
+	return r.flush(ctx, siblings)
 }
 
-func (r *Rendering) putPage(ctx context.Context, id string, html []byte, rev int64, status int) error {
-	_, err := r.site.Put(ctx, jetstream.ObjectMeta{
-		Name:    pageKey(id),
-		Headers: nats.Header{"Content-Type": []string{"text/html; charset=utf-8"}},
-		Metadata: map[string]string{
-			"revision": strconv.FormatInt(rev, 10),
-			"status":   strconv.Itoa(status),
-		},
-	}, bytes.NewReader(html))
+// unlist takes id out of what was listed under `from`, renders the 410
+// notice from `gone`, and re-renders every listing, feed and sitemap that
+// changed. It returns the translations whose pages must drop their link
+// to id once its record says it is gone.
+func (r *Rendering) unlist(ctx context.Context, id string, from, gone *record) (*touched, error) {
+	t := newTouched()
+	for _, l := range from.Listings {
+		if err := r.placeAndTouch(ctx, t, l, from.Slot, id, nil); err != nil {
+			return nil, fmt.Errorf("article %s: %w", id, err)
+		}
+	}
+	siblings := newTouched()
+	ids, err := r.cluster(ctx, id, from.Translations)
 	if err != nil {
-		return fmt.Errorf("store page of %s: %w", id, err)
+		return nil, err
+	}
+	for _, s := range ids {
+		siblings.articles[s] = true
+	}
+	// Its links to its translations go; the links to it from others stay
+	// in the index but name a gone article, which cluster skips.
+	for _, to := range from.Translations {
+		if err := r.setXref(ctx, to, id, false); err != nil {
+			return nil, fmt.Errorf("article %s: %w", id, err)
+		}
+	}
+	if err := r.renderGone(ctx, id, gone); err != nil {
+		return nil, err
+	}
+	return siblings, r.flush(ctx, t)
+}
+
+func (r *Rendering) placeAndTouch(ctx context.Context, t *touched, listing, slot, id string, e *page.Entry) error {
+	changed, err := r.place(ctx, listing, slot, id, e)
+	if err != nil {
+		return err
+	}
+	t.listings[listing] = true
+	if listing == string(page.KindHome) {
+		t.days[slot[:8]] = true
+		t.news = true
+		// The sitemap index lists the days; it changes only with them.
+		t.sitemapIndex = t.sitemapIndex || changed.day
+	}
+	if changed.set {
+		t.pagesSitemap = true
 	}
 	return nil
+}
+
+func keys(ls []page.Listing) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Key()
+	}
+	return out
 }
 
 func (r *Rendering) publishRendered(ctx context.Context, ev *newsroomv1.ArticleRendered) error {
@@ -230,52 +483,4 @@ func (r *Rendering) publishRendered(ctx context.Context, ev *newsroomv1.ArticleR
 	}
 	_, err := r.pub.Publish(ctx, bus.Event{Subject: bus.Subject(bus.EventRendered, ev.ArticleId), MsgID: ev.EventId, Message: ev})
 	return err
-}
-
-// Handler serves the site.
-func (r *Rendering) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /articles/{id}", func(w http.ResponseWriter, req *http.Request) {
-		id := req.PathValue("id")
-		if bus.ValidateArticleID(id) != nil {
-			http.NotFound(w, req)
-			return
-		}
-		r.serveObject(w, req, pageKey(id))
-	})
-	return mux
-}
-
-func (r *Rendering) serveObject(w http.ResponseWriter, req *http.Request, key string) {
-	res, err := r.site.Get(req.Context(), key)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		http.NotFound(w, req)
-		return
-	}
-	if err != nil {
-		http.Error(w, "site storage unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	defer res.Close()
-	info, err := res.Info()
-	if err != nil {
-		http.Error(w, "site storage unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	body, err := io.ReadAll(res)
-	if err != nil {
-		http.Error(w, "site storage unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if ct := info.Headers.Get("Content-Type"); ct != "" {
-		w.Header().Set("Content-Type", ct)
-	}
-	w.Header().Set("ETag", `"`+info.Digest+`"`)
-	if status, _ := strconv.Atoi(info.Metadata["status"]); status != 0 && status != http.StatusOK {
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-		return
-	}
-	w.Header().Set("Cache-Control", "public, max-age=60")
-	http.ServeContent(w, req, "", info.ModTime, bytes.NewReader(body))
 }
