@@ -48,7 +48,7 @@ func LoadService(root, name string) (Service, error) {
 	sort.Strings(s.Platform)
 	prefix := strings.ToUpper(name) + "_"
 	for _, k := range s.Own {
-		if strings.HasPrefix(k, prefix) || slices.Contains(Alternatives, k) {
+		if strings.HasPrefix(k, prefix) || strings.HasPrefix(k, SiteIdentityPrefix) || slices.Contains(Alternatives, k) {
 			s.Optional = append(s.Optional, k)
 		}
 	}
@@ -69,6 +69,10 @@ func LoadService(root, name string) (Service, error) {
 	}
 	return s, nil
 }
+
+// SiteIdentityPrefix names the publication's identity (name, logo, social
+// handles…): every one has a default, so a deployment may leave it out.
+const SiteIdentityPrefix = "NEWSROOM_SITE_"
 
 // Alternatives are read instead of a required variable when set, e.g. a
 // token file instead of the tokens.
