@@ -70,7 +70,9 @@ func Build(ctx context.Context, root, dir string) (Binaries, error) {
 	args = append(args, natsServerPkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// One build across the workspace's modules: it needs go.work even when
+	// the caller runs with GOWORK=off (as ./test does, module by module).
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK="+filepath.Join(root, "go.work"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Binaries{}, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
