@@ -101,3 +101,17 @@ func SharedDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// The validators and browser that page tests run;
+// .ci/install.d/40-rendering-validators.sh installs them and writes the
+// .bin wrappers.
+var (
+	Vnu = Program{Name: "vnu", Env: "NEWSROOM_VNU_BIN",
+		How: "run .ci/install.d/40-rendering-validators.sh (Java 17 and npm vnu-jar)"}
+	Sdtt = Program{Name: "sdtt", Env: "NEWSROOM_SDTT_BIN",
+		How: "run .ci/install.d/40-rendering-validators.sh (npm structured-data-testing-tool)"}
+	Chromium = Program{Name: "chromium", Env: "NEWSROOM_CHROMIUM_BIN",
+		How: "apt-get install chromium, or run .ci/install.d/40-rendering-validators.sh"}
+	Axe = Program{Name: "axe.min.js", Env: "NEWSROOM_AXE_JS",
+		How: "run .ci/install.d/40-rendering-validators.sh (npm axe-core)"}
+)

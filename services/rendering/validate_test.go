@@ -17,17 +17,12 @@ import (
 	"github.com/newsroom/newsroom/services/rendering/internal/fixture"
 )
 
-// The outside programs the acceptance tests run; .ci/install.d/
-// 40-rendering-validators.sh installs them and writes the .bin wrappers.
+// The outside programs the acceptance tests run.
 var (
-	vnuTool = testtool.Program{Name: "vnu", Env: "NEWSROOM_VNU_BIN",
-		How: "run .ci/install.d/40-rendering-validators.sh (Java 17 and npm vnu-jar)"}
-	sdttTool = testtool.Program{Name: "sdtt", Env: "NEWSROOM_SDTT_BIN",
-		How: "run .ci/install.d/40-rendering-validators.sh (npm structured-data-testing-tool)"}
-	chromiumTool = testtool.Program{Name: "chromium", Env: "NEWSROOM_CHROMIUM_BIN",
-		How: "apt-get install chromium, or run .ci/install.d/40-rendering-validators.sh"}
-	axeTool = testtool.Program{Name: "axe.min.js", Env: "NEWSROOM_AXE_JS",
-		How: "run .ci/install.d/40-rendering-validators.sh (npm axe-core)"}
+	vnuTool      = testtool.Vnu
+	sdttTool     = testtool.Sdtt
+	chromiumTool = testtool.Chromium
+	axeTool      = testtool.Axe
 )
 
 // publication is a small site with every kind of page: the seed article

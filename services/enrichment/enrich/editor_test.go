@@ -120,3 +120,36 @@ func TestHTMLTranslationAndPublisherCredit(t *testing.T) {
 		t.Errorf("headline %q body %q", a.Headline, a.Body)
 	}
 }
+
+// An editor who pastes a story and uploads its photo gives the photo's
+// address only: the caption line and credit under the photo in the paste
+// fill what the editor left empty, and nothing the editor wrote changes.
+func TestPastedCaptionFillsTheEditorsPhoto(t *testing.T) {
+	editor := &newsroomv1.Evidence{Source: "editor", Confidence: 1}
+	paste := "Budget vote delayed\n\n" + story + "\n\nThe chamber\nThe chamber on Monday, before the vote. (EFE)\n\n" + story
+	a, err := enrich.Article(&newsroomv1.Article{Body: paste, BodyFormat: newsroomv1.BodyFormat_BODY_FORMAT_TEXT,
+		Images: []*newsroomv1.Image{{Url: "https://x.example/chamber.jpg", Width: 1200, Height: 800, Evidence: editor}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Images) != 1 {
+		t.Fatalf("images %v", a.Images)
+	}
+	im := a.Images[0]
+	if im.Url != "https://x.example/chamber.jpg" || im.Width != 1200 || im.Caption != "The chamber on Monday, before the vote." || im.Credit != "EFE" || im.Alt == "" {
+		t.Errorf("image %+v", im)
+	}
+	if im.Evidence.GetSource() != "paste" {
+		t.Errorf("filled image's evidence = %v, want the paste", im.Evidence)
+	}
+
+	// The editor's own caption and credit stand.
+	a, err = enrich.Article(&newsroomv1.Article{Body: paste, BodyFormat: newsroomv1.BodyFormat_BODY_FORMAT_TEXT,
+		Images: []*newsroomv1.Image{{Url: "https://x.example/chamber.jpg", Caption: "MPs gather.", Credit: "Ann Poe", Alt: "MPs", Evidence: editor}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := a.Images[0]; im.Caption != "MPs gather." || im.Credit != "Ann Poe" || im.Alt != "MPs" || im.Evidence.GetSource() != "editor" {
+		t.Errorf("editor's image changed: %+v", im)
+	}
+}

@@ -14,24 +14,60 @@ const MaxImages = 50
 
 func (s *story) images() {
 	a := s.a
-	if s.editorImages {
-		for _, im := range a.Images {
-			if im.Credit == "" && im.Caption != "" {
-				if _, cr, ok := caption.Split(im.Caption); ok {
-					im.Credit = cr
-				}
-			}
-			if im.Alt == "" && im.Caption != "" {
-				im.Alt = caption.DeriveAlt(im.Caption)
-				im.AltDerived = im.Alt != ""
-			}
-		}
-		s.dropImageBlocks()
+	found := s.foundImages()
+	s.dropImageBlocks()
+	if !s.editorImages {
+		a.Images = found
 		return
 	}
+	// The editor's images stand; what the editor left empty is filled from
+	// the image the story itself shows in the same position (a pasted
+	// story's caption line under the photo the editor uploaded), then from
+	// the editor's own caption.
+	for i, im := range a.Images {
+		if i < len(found) && sameImage(im, found[i]) {
+			f := found[i]
+			filled := false
+			if im.Caption == "" && f.Caption != "" {
+				im.Caption, filled = f.Caption, true
+			}
+			if im.Credit == "" && f.Credit != "" {
+				im.Credit, filled = f.Credit, true
+			}
+			if im.Alt == "" && f.Alt != "" {
+				im.Alt, im.AltDerived, filled = f.Alt, f.AltDerived, true
+			}
+			if filled {
+				e := f.Evidence
+				e.Rule += ", filling the editor's image"
+				im.Evidence = e
+			}
+		}
+		if im.Credit == "" && im.Caption != "" {
+			if _, cr, ok := caption.Split(im.Caption); ok {
+				im.Credit = cr
+			}
+		}
+		if im.Alt == "" && im.Caption != "" {
+			im.Alt = caption.DeriveAlt(im.Caption)
+			im.AltDerived = im.Alt != ""
+		}
+	}
+}
+
+// sameImage: the story's image can describe the editor's one when it has
+// no address of its own (a paste) or the same address.
+func sameImage(editor, found *newsroomv1.Image) bool {
+	return found.Url == "" || found.Url == editor.Url
+}
+
+// foundImages are the images the story itself shows, in story order, with
+// their captions, credits and alt text.
+func (s *story) foundImages() []*newsroomv1.Image {
+	var out []*newsroomv1.Image
 	seen := map[string]bool{}
 	add := func(b document.Block, source, rule string, conf float64) {
-		if len(a.Images) >= MaxImages {
+		if len(out) >= MaxImages {
 			return
 		}
 		src := s.resolve(b.Src)
@@ -54,7 +90,7 @@ func (s *story) images() {
 			excerpt += " (" + b.Credit + ")"
 		}
 		im.Evidence = ev(source, rule, conf, strings.TrimSpace(excerpt))
-		a.Images = append(a.Images, im)
+		out = append(out, im)
 	}
 	if s.page != nil {
 		// The page's lead image, as its structured data describes it.
@@ -76,7 +112,7 @@ func (s *story) images() {
 			add(b, s.source, "img", 0.6)
 		}
 	}
-	s.dropImageBlocks()
+	return out
 }
 
 func (s *story) dropImageBlocks() {

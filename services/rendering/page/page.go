@@ -105,6 +105,10 @@ type articleData struct {
 	Revision   int64
 	Modified   bool
 	WordCount  int
+	// ShowDek is false when the body opens with the dek (an inferred dek
+	// is often the lede's first sentence): the page does not say it twice,
+	// while descriptions and cards still use it.
+	ShowDek bool
 }
 
 // Article renders the page of one article revision.
@@ -149,6 +153,7 @@ func (r *Renderer) Article(v ArticleView) ([]byte, error) {
 	if d.WordCount <= 0 {
 		d.WordCount = len(strings.Fields(text))
 	}
+	d.ShowDek = e.Dek != "" && !strings.HasPrefix(squash(text), squash(e.Dek))
 	d.Desc = e.Dek
 	if d.Desc == "" {
 		d.Desc = excerpt(text, 200)
@@ -169,6 +174,9 @@ func (r *Renderer) Article(v ArticleView) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// squash is s with runs of space folded, for comparing prose.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // sharePicture is the image cards show: the lead photo, or the logo.
 func (r *Renderer) sharePicture(lead *Picture) Picture {

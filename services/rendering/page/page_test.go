@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/rendering/internal/fixture"
 	"github.com/newsroom/newsroom/services/rendering/page"
 )
@@ -212,5 +213,31 @@ func TestDefaultLogo(t *testing.T) {
 	b, err := page.DefaultLogo("The Daily Test")
 	if err != nil || len(b) < 100 || string(b[1:4]) != "PNG" {
 		t.Fatalf("logo: %d bytes, %v", len(b), err)
+	}
+}
+
+// A dek the body opens with (enrichment infers one from the lede) is not
+// printed twice, but still describes the page to search engines and cards.
+func TestDekNotRepeatedAboveTheLede(t *testing.T) {
+	a := fixture.Seed(t, site.BaseURL, "https://img.example/parler.jpg")
+	a.BodyFormat = newsroomv1.BodyFormat_BODY_FORMAT_MARKDOWN
+	a.Body = "A legal battle is coming.  It is about servers.\n\nSecond paragraph."
+	for _, tc := range []struct {
+		dek  string
+		show bool
+	}{
+		{"A legal battle is coming.", false},
+		{"A legal  battle is\ncoming.", false},
+		{"The network asks a court to stop Amazon.", true},
+	} {
+		a.Dek = tc.dek
+		doc, err := page.New(site).Article(page.ArticleView{Article: a, Revision: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(doc), `<p class="dek">`); got != tc.show {
+			t.Errorf("dek %q shown = %v, want %v", tc.dek, got, tc.show)
+		}
+		one(t, parseHead(t, doc), "og:description", tc.dek)
 	}
 }
