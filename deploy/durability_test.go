@@ -37,7 +37,7 @@ func loadNATSConfig(t *testing.T, path string) (*server.Options, *server.Server)
 		t.Fatalf("%s: %v", path, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(30*time.Second) {
+	if !s.ReadyForConnections(30 * time.Second) {
 		t.Fatalf("%s: server not ready", path)
 	}
 	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
