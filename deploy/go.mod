@@ -19,11 +19,14 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/newsroom/newsroom/pkg v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/proto v0.0.0-00010101000000-000000000000
+	github.com/newsroom/newsroom/services/enrichment v0.0.0-00010101000000-000000000000
+	github.com/newsroom/newsroom/services/ingest v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/services/rendering v0.0.0-00010101000000-000000000000
 	github.com/newsroom/newsroom/services/socialshare v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	go.opentelemetry.io/otel/trace v1.47.0
 	google.golang.org/protobuf v1.36.12
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
@@ -97,7 +100,6 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
-	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

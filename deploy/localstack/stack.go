@@ -86,7 +86,9 @@ func BuildWith(ctx context.Context, root, dir string, o BuildOptions) (Binaries,
 	args = append(args, natsServerPkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// The workspace, even when the caller runs with GOWORK=off (./test
+	// does, module by module): the root has no go.mod of its own.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK="+filepath.Join(root, "go.work"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Binaries{}, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
