@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/newsroom/newsroom/deploy/localstack"
 	"github.com/newsroom/newsroom/pkg/bus"
 )
 
@@ -24,7 +25,14 @@ const streamMaxBytes = 64 << 10
 // room, everything answered 2xx goes through exactly once.
 func TestFullStream(t *testing.T) {
 	start := time.Now()
-	s := startStack(t, stackOptions{env: map[string]string{"NEWSROOM_STREAM_MAX_BYTES": "64K"}})
+	// Rendering takes a second per page, so that articles are in flight
+	// when the log fills: their stages then find no room for their events.
+	s := startStack(t, stackOptions{
+		env: map[string]string{"NEWSROOM_STREAM_MAX_BYTES": "64K"},
+		serviceEnv: map[string]map[string]string{
+			localstack.Rendering: {bus.FaultEnv: bus.FaultBeforePublish + ":1:sleep=1s"},
+		},
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	stream, err := s.js.Stream(ctx, bus.StreamName)
@@ -37,9 +45,7 @@ func TestFullStream(t *testing.T) {
 
 	cfg := s.loadConfig("full", 400)
 	cfg.reviseEvery = 0
-	// Fast enough that articles are in flight when the log fills: their
-	// stages find no room for their events.
-	cfg.every = 30 * time.Millisecond
+	cfg.every = 50 * time.Millisecond
 	l := startLoad(t, cfg)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
