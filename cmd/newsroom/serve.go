@@ -43,7 +43,9 @@ type config struct {
 	publicURL string
 	siteName  string
 	logLevel  string
-	env       func(string) string
+	// natsSync is NEWSROOM_NATS_SYNC: how the embedded server syncs.
+	natsSync string
+	env      func(string) string
 }
 
 func parseConfig(getenv func(string) string) config {
@@ -56,6 +58,7 @@ func parseConfig(getenv func(string) string) config {
 		publicURL: getenv("NEWSROOM_PUBLIC_URL"),
 		siteName:  getenv("NEWSROOM_SITE_NAME"),
 		logLevel:  getenv("NEWSROOM_LOG_LEVEL"),
+		natsSync:  getenv("NEWSROOM_NATS_SYNC"),
 		env:       getenv,
 	}
 	if c.addr == "" {
@@ -91,6 +94,13 @@ environment:
   _HEIGHT), NEWSROOM_SITE_X_HANDLE, NEWSROOM_SITE_FACEBOOK_APP_ID, NEWSROOM_SITE_PROFILES
                         the site's identity: see "newsroom help rerender"
   NEWSROOM_LOG_LEVEL    debug, info, warn or error (default info)
+  NEWSROOM_NATS_SYNC    "always": the embedded server fsyncs every write before it
+                        acknowledges it (survives power loss, slower); or a sync
+                        interval such as 10s (default: the server's, 2m)
+  NEWSROOM_STREAM_MAX_BYTES  cap of the article log, e.g. 50GB (default unlimited);
+                        when full, submissions answer 503 and stages wait for room
+  NEWSROOM_ACK_WAIT     redelivery delay of an unacknowledged message (default 30s)
+  NEWSROOM_REPLICAS     stream replicas, with NEWSROOM_NATS_URL on a cluster (default 1)
   SOCIALSHARE_*         social networks: credentials (or *_FILE secrets), delays, rates,
                         templates; without credentials a network stays in dry run
   OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_* variables configure tracing
@@ -135,8 +145,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			return err
 		}
 		defer unlock()
-		ns, err = natsembed.Start(natsembed.Options{StoreDir: filepath.Join(cfg.dataDir, "nats")})
-		if err != nil {
+		if ns, err = startEmbedded(cfg); err != nil {
 			return err
 		}
 		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
@@ -161,6 +170,33 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return p.run(ctx, ln)
 }
 
+// embeddedOptions are the embedded server's options: the data dir's nats/
+// and NEWSROOM_NATS_SYNC.
+func embeddedOptions(cfg config) (natsembed.Options, error) {
+	o := natsembed.Options{StoreDir: filepath.Join(cfg.dataDir, "nats")}
+	switch v := strings.TrimSpace(cfg.natsSync); {
+	case v == "":
+	case strings.EqualFold(v, "always"):
+		o.SyncAlways = true
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("NEWSROOM_NATS_SYNC=%q: want always or an interval such as 10s", v)
+		}
+		o.SyncInterval = d
+	}
+	return o, nil
+}
+
+// startEmbedded starts the all-in-one's own nats-server.
+func startEmbedded(cfg config) (*server.Server, error) {
+	o, err := embeddedOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return natsembed.Start(o)
+}
+
 // pipeline is the four services composed in one process, each with its own
 // NATS connection and telemetry, as their own binaries would have.
 type pipeline struct {
@@ -173,6 +209,8 @@ type pipeline struct {
 	metrics     *metrics.Set
 	tokens      *apiauth.Tokens
 	logger      *slog.Logger
+	// ackWait replaces the consumers' AckWait when set (NEWSROOM_ACK_WAIT).
+	ackWait time.Duration
 }
 
 type connectFunc func(name string) (*nats.Conn, jetstream.JetStream, error)
@@ -185,6 +223,12 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 			p.close()
 		}
 	}()
+	busCfg, err := daemon.BusFromEnv(cfg.env)
+	if err != nil {
+		return nil, err
+	}
+	streams := busCfg.Streams
+	p.ackWait = busCfg.AckWait
 	type parts struct {
 		js  jetstream.JetStream
 		tel *telemetry.Telemetry
@@ -210,7 +254,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 		return nil, err
 	}
 	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log},
-		ingest.Config{PublicURL: cfg.publicURL, Tokens: tokens}); err != nil {
+		ingest.Config{PublicURL: cfg.publicURL, Tokens: tokens, Streams: streams}); err != nil {
 		return nil, err
 	}
 	en, err := setup(enrichment.Name)
@@ -218,7 +262,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 		return nil, err
 	}
 	if p.enrichment, err = enrichment.New(ctx, enrichment.Deps{JS: en.js, Tracer: en.tel.TracerProvider, Logger: en.log},
-		enrichment.Config{PublicURL: cfg.publicURL}); err != nil {
+		enrichment.Config{PublicURL: cfg.publicURL, Streams: streams}); err != nil {
 		return nil, err
 	}
 	re, err := setup(rendering.Name)
@@ -231,7 +275,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	}
 	site.BaseURL = strings.TrimRight(cfg.publicURL, "/")
 	if p.rendering, err = rendering.New(ctx, rendering.Deps{JS: re.js, Tracer: re.tel.TracerProvider, Logger: re.log},
-		rendering.Config{Site: site}); err != nil {
+		rendering.Config{Site: site, Streams: streams}); err != nil {
 		return nil, err
 	}
 	so, err := setup(socialshare.Name)
@@ -245,6 +289,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if soCfg.Site == "" {
 		soCfg.Site = cfg.siteName
 	}
+	soCfg.Streams = streams
 	if p.socialshare, err = socialshare.New(ctx, socialshare.Deps{JS: so.js, Tracer: so.tel.TracerProvider, Logger: so.log, Metrics: p.metrics},
 		soCfg); err != nil {
 		return nil, err
@@ -289,7 +334,7 @@ func (p *pipeline) runConsumers(ctx context.Context) error {
 	}
 	for _, c := range consumers {
 		g.Go(func() error {
-			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{Finalizer: p.metrics.Observer(c.name)}); err != nil {
+			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{Finalizer: p.metrics.Observer(c.name), AckWait: p.ackWait}); err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -32,7 +33,29 @@ type Process struct {
 func (p *Process) LogPath() string { return p.logPath }
 
 // Env is the process's environment (KEY=value), for reports.
-func (p *Process) Env() []string { return append([]string(nil), p.env...) }
+func (p *Process) Env() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.env...)
+}
+
+// SetEnv sets (or, with an empty value, removes) a variable of the
+// process's environment from its next Start on, e.g. to arm a fault
+// (NEWSROOM_FAULT) for one run of one instance.
+func (p *Process) SetEnv(key, value string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	env := p.env[:0:0]
+	for _, kv := range p.env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			env = append(env, kv)
+		}
+	}
+	if value != "" {
+		env = append(env, key+"="+value)
+	}
+	p.env = env
+}
 
 // Start starts the process if it is not running; it does not wait for
 // readiness (WaitReady does).

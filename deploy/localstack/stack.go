@@ -54,6 +54,18 @@ const natsServerPkg = "github.com/nats-io/nats-server/v2"
 // one go build run from the repository root (the workspace). Jaeger is not
 // built here: it is slow to build and kept in .bin (see FindJaeger).
 func Build(ctx context.Context, root, dir string) (Binaries, error) {
+	return BuildWith(ctx, root, dir, BuildOptions{})
+}
+
+// BuildOptions change how Build compiles the binaries.
+type BuildOptions struct {
+	// Tags are build tags, e.g. "faultinject" for the fault suite's
+	// binaries (pkg/bus fault points, driven by NEWSROOM_FAULT).
+	Tags []string
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, root, dir string, o BuildOptions) (Binaries, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Binaries{}, err
 	}
@@ -61,7 +73,11 @@ func Build(ctx context.Context, root, dir string) (Binaries, error) {
 	if err != nil {
 		return Binaries{}, err
 	}
-	args := []string{"build", "-o", abs + string(filepath.Separator)}
+	args := []string{"build"}
+	if len(o.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(o.Tags, ","))
+	}
+	args = append(args, "-o", abs+string(filepath.Separator))
 	b := Binaries{NATSServer: filepath.Join(abs, "nats-server"), Services: map[string]string{}}
 	for _, name := range ServiceNames() {
 		args = append(args, "./services/"+name+"/cmd/"+name)
@@ -162,6 +178,10 @@ type Config struct {
 	// share the service's durable consumer, as replicas do in production.
 	// The first is named after the service, the others <service>-2, -3, …
 	Instances map[string]int
+	// NATSConfigFile, if set, is a nats-server configuration file loaded
+	// before the stack's own flags (ports, store), e.g.
+	// deploy/nats/newsroom.conf or deploy/nats/durable.conf.
+	NATSConfigFile string
 }
 
 // DefaultAPIToken is the bearer token of the default APITokens.
@@ -197,10 +217,19 @@ func New(cfg Config) (*Stack, error) {
 	}
 	cfg = s.cfg
 	p := cfg.Ports
+	var natsArgs []string
+	if cfg.NATSConfigFile != "" {
+		conf, err := filepath.Abs(cfg.NATSConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		natsArgs = append(natsArgs, "--config", conf)
+	}
+	natsArgs = append(natsArgs, "--addr", "127.0.0.1", "--port", strconv.Itoa(p.NATS),
+		"--http_port", strconv.Itoa(p.NATSMonitor), "--jetstream", "--store_dir", filepath.Join(cfg.Dir, "nats"),
+		"--server_name", "localstack")
 	s.add(&Process{Name: NATS, path: cfg.Bin.NATSServer,
-		args: []string{"--addr", "127.0.0.1", "--port", strconv.Itoa(p.NATS),
-			"--http_port", strconv.Itoa(p.NATSMonitor), "--jetstream", "--store_dir", filepath.Join(cfg.Dir, "nats"),
-			"--server_name", "localstack"},
+		args:  natsArgs,
 		env:   baseEnv(),
 		ready: httpReady(fmt.Sprintf("http://127.0.0.1:%d/healthz?js-enabled-only=true", p.NATSMonitor)),
 	})

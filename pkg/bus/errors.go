@@ -2,7 +2,10 @@ package bus
 
 import (
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The endpoint's error decides what happens to the message; this is the one
@@ -68,3 +71,32 @@ func Backoff(delivered uint64) time.Duration {
 	}
 	return min(d, 30*time.Second)
 }
+
+// IsStreamFull reports whether err is a publish the stream refused for want
+// of room: its MaxBytes or MaxMsgs reached with discard-new, or the
+// server's JetStream storage exhausted. It is a state of the log, not of the
+// message: ingest answers 503, and a stage holds its message until there is
+// room again (see Subscriber) instead of retrying it into the dead letters.
+func IsStreamFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jsErrCodeInsufficientResources, jsErrCodeStorageResourcesExceeded:
+		return true
+	case jsErrCodeStreamStoreFailed:
+		// The generic store failure; its description is the store's error.
+		d := apiErr.Description
+		return strings.Contains(d, "maximum bytes exceeded") || strings.Contains(d, "maximum messages exceeded") ||
+			strings.Contains(d, "maximum messages per subject exceeded")
+	}
+	return false
+}
+
+// Error codes of the server that nats.go does not name.
+const (
+	jsErrCodeInsufficientResources    jetstream.ErrorCode = 10023 // JSInsufficientResourcesErr
+	jsErrCodeStorageResourcesExceeded jetstream.ErrorCode = 10047 // JSStorageResourcesExceededErr
+	jsErrCodeStreamStoreFailed        jetstream.ErrorCode = 10077 // JSStreamStoreFailedF: "{err}"
+)

@@ -131,12 +131,14 @@ func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType str
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
+	injectFault(FaultBeforePublish, subject, nil)
 	ack, err := p.js.PublishMsg(ctx, msg, opts...)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		return nil, fmt.Errorf("publish %s: %w", subject, err)
 	}
+	injectFault(FaultAfterPublish, subject, nil)
 	span.SetAttributes(attribute.Int64("messaging.nats.stream_sequence", int64(ack.Sequence)),
 		attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
 	return ack, nil

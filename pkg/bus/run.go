@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -36,12 +37,18 @@ type RunOptions struct {
 	// service (its metrics) observes every message without the service
 	// wiring it. It is called only for handlers built by NewSubscriber.
 	Finalizer func(context.Context, Result)
+	// AckWait, if set, replaces the consumer spec's (NEWSROOM_ACK_WAIT):
+	// how long a delivered message that is neither settled nor marked in
+	// progress waits before the server redelivers it, e.g. after a crash.
+	// Subscribers built with another spec keep their messages in progress
+	// at a third of it.
+	AckWait time.Duration
 }
 
-// finalizingHandler is a MsgHandler that takes one more finalizer per
-// message; *Subscriber is one.
-type finalizingHandler interface {
-	serveMsg(jetstream.Msg, func(context.Context, Result))
+// runHandler is a MsgHandler that takes the loop's options per message;
+// *Subscriber is one.
+type runHandler interface {
+	serveMsg(jetstream.Msg, serveOptions)
 }
 
 // Run ensures the durable consumer and handles its messages until ctx ends,
@@ -54,15 +61,30 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.AckWait > 0 {
+		spec.AckWait = o.AckWait
+	}
 	cons, err := EnsureConsumer(ctx, js, spec)
 	if err != nil {
 		return err
 	}
+	inProgress := spec.withDefaults().AckWait / 3
 
 	serve := h.ServeMsg
-	if fh, ok := h.(finalizingHandler); ok && o.Finalizer != nil {
-		serve = func(m jetstream.Msg) { fh.serveMsg(m, o.Finalizer) }
+	if rh, ok := h.(runHandler); ok {
+		so := serveOptions{finalizer: o.Finalizer}
+		if o.AckWait > 0 {
+			so.inProgress = inProgress
+		}
+		serve = func(m jetstream.Msg) { rh.serveMsg(m, so) }
 	}
+	// A message waiting behind a slow one of its worker is as much in
+	// hand as the one being handled: keep it in progress too, or its
+	// AckWait runs out in the queue and another instance does the same
+	// work again.
+	waiting := newWaitRoom()
+	stopKeeper := waiting.keep(inProgress)
+	defer stopKeeper()
 	workers := make([]chan jetstream.Msg, o.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -70,6 +92,7 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 		workers[i] = ch
 		wg.Go(func() {
 			for m := range ch {
+				waiting.leave(m)
 				serve(m)
 			}
 		})
@@ -81,6 +104,7 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 		}
 		f := fnv.New32a()
 		f.Write([]byte(key))
+		waiting.enter(m)
 		workers[f.Sum32()%uint32(len(workers))] <- m
 	}
 
@@ -108,6 +132,55 @@ func Run(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h MsgHa
 	}
 	wg.Wait()
 	return nil
+}
+
+// waitRoom holds the messages a consumer loop has received and not yet
+// started, and keeps them in progress.
+type waitRoom struct {
+	mu   sync.Mutex
+	msgs map[jetstream.Msg]struct{}
+}
+
+func newWaitRoom() *waitRoom { return &waitRoom{msgs: map[jetstream.Msg]struct{}{}} }
+
+func (w *waitRoom) enter(m jetstream.Msg) {
+	w.mu.Lock()
+	w.msgs[m] = struct{}{}
+	w.mu.Unlock()
+}
+
+func (w *waitRoom) leave(m jetstream.Msg) {
+	w.mu.Lock()
+	delete(w.msgs, m)
+	w.mu.Unlock()
+}
+
+// keep marks every waiting message in progress every interval, until stop.
+func (w *waitRoom) keep(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			w.mu.Lock()
+			msgs := make([]jetstream.Msg, 0, len(w.msgs))
+			for m := range w.msgs {
+				msgs = append(msgs, m)
+			}
+			w.mu.Unlock()
+			for _, m := range msgs {
+				_ = m.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // maxDeliveriesAdvisory is the server's advisory when a message reaches

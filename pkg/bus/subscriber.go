@@ -154,11 +154,19 @@ func NewSubscriber[Req, Resp any](service string, pub *Publisher, e Endpoint[Req
 
 // ServeMsg handles one message to its settlement. It is a
 // jetstream.MessageHandler.
-func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) { s.serveMsg(msg, nil) }
+func (s *Subscriber[Req, Resp]) ServeMsg(msg jetstream.Msg) { s.serveMsg(msg, serveOptions{}) }
 
-// serveMsg is ServeMsg with one more finalizer, the consumer loop's
-// (RunOptions.Finalizer).
-func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, extra func(context.Context, Result)) {
+// serveOptions are what the consumer loop adds to a Subscriber (RunOptions).
+type serveOptions struct {
+	// finalizer is called after the Subscriber's own finalizers.
+	finalizer func(context.Context, Result)
+	// inProgress, when positive, replaces the Subscriber's interval: the
+	// loop's consumer has another AckWait than the spec it was built with.
+	inProgress time.Duration
+}
+
+// serveMsg is ServeMsg with the consumer loop's options.
+func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, so serveOptions) {
 	start := time.Now()
 	res := Result{Subject: msg.Subject()}
 	_, res.ArticleID, _ = ParseSubject(msg.Subject())
@@ -190,7 +198,11 @@ func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, extra func(context.C
 		ctx = f(ctx, msg)
 	}
 
-	stop := s.keepInProgress(msg)
+	interval := s.inProgress
+	if so.inProgress > 0 {
+		interval = so.inProgress
+	}
+	stop := keepInProgress(msg, interval)
 	err := s.handle(ctx, msg)
 	stop()
 
@@ -207,8 +219,8 @@ func (s *Subscriber[Req, Resp]) serveMsg(msg jetstream.Msg, extra func(context.C
 	for _, f := range s.finalizer {
 		f(ctx, res)
 	}
-	if extra != nil {
-		extra(ctx, res)
+	if so.finalizer != nil {
+		so.finalizer(ctx, res)
 	}
 }
 
@@ -228,23 +240,56 @@ func (s *Subscriber[Req, Resp]) handle(ctx context.Context, msg jetstream.Msg) (
 	if err != nil {
 		return err
 	}
-	if err := s.enc(ctx, resp); err != nil {
+	if err := s.encode(ctx, msg, resp); err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
 	return nil
 }
 
+// streamFullHold is how long a stage keeps a message whose event the full
+// stream refuses, retrying the publish, before it gives the message back
+// with a nak. Its work is done and only the event is missing: retrying the
+// whole message would spend MaxDeliver on a state of the log and end in
+// the dead letters, while holding it (in progress) waits for an operator
+// to make room without losing anything.
+const streamFullHold = 5 * time.Minute
+
+// encode records the response, holding the message while the stream is
+// full (see IsStreamFull).
+func (s *Subscriber[Req, Resp]) encode(ctx context.Context, msg jetstream.Msg, resp Resp) error {
+	delay, held := 250*time.Millisecond, time.Duration(0)
+	for {
+		err := s.enc(ctx, resp)
+		if err == nil {
+			if held > 0 {
+				s.logger.InfoContext(ctx, "stream has room again; event published", "subject", msg.Subject(), "held", held)
+			}
+			return nil
+		}
+		if !IsStreamFull(err) || held >= streamFullHold {
+			return err
+		}
+		if held == 0 {
+			s.logger.WarnContext(ctx, "stream full: holding the message until its event can be stored", "subject", msg.Subject(), "err", err)
+		}
+		time.Sleep(delay)
+		held += delay
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
 // keepInProgress tells the server the message is still being worked on,
-// every third of AckWait, so long work is not redelivered elsewhere.
-func (s *Subscriber[Req, Resp]) keepInProgress(msg jetstream.Msg) (stop func()) {
-	if s.inProgress <= 0 {
+// every interval (a third of AckWait), so long work is not redelivered
+// elsewhere.
+func keepInProgress(msg jetstream.Msg, interval time.Duration) (stop func()) {
+	if interval <= 0 {
 		return func() {}
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(s.inProgress)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
@@ -265,6 +310,7 @@ func (s *Subscriber[Req, Resp]) settle(ctx context.Context, msg jetstream.Msg, d
 			log.ErrorContext(ctx, "ack failed; message will be redelivered", "err", aerr)
 			return OutcomeFailed
 		}
+		injectFault(FaultAfterAck, msg.Subject(), s.flush)
 		return OutcomeAcked
 	}
 	lastTry := s.maxDeliver > 0 && delivered >= uint64(s.maxDeliver)
@@ -301,6 +347,16 @@ func (s *Subscriber[Req, Resp]) settle(ctx context.Context, msg jetstream.Msg, d
 // deadLetter stores the message on news.dlq.<service> with the reason and
 // origin in headers. Its Nats-Msg-Id is derived from the stream sequence, so
 // a retried dead letter is stored once.
+// flush waits until the server has everything the connection sent (an
+// ack is fire-and-forget).
+func (s *Subscriber[Req, Resp]) flush() error {
+	nc := s.pub.JetStream().Conn()
+	if nc == nil {
+		return nil
+	}
+	return nc.FlushTimeout(2 * time.Second)
+}
+
 func (s *Subscriber[Req, Resp]) deadLetter(ctx context.Context, msg jetstream.Msg, delivered, streamSeq uint64, reason string) error {
 	return DeadLetter(ctx, s.pub, s.service, msg.Subject(), msg.Headers(), msg.Data(), delivered, streamSeq, reason)
 }

@@ -8,7 +8,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -63,8 +62,8 @@ type Service struct {
 //
 //	NATS_URL            NATS server (default nats://127.0.0.1:4222)
 //	HTTP_ADDR           listen address for the service's HTTP (default given per service)
-//	NEWSROOM_REPLICAS   stream and bucket replicas (default 1; 3 on a cluster)
 //	NEWSROOM_LOG_LEVEL  debug, info, warn, error
+//	NEWSROOM_REPLICAS, NEWSROOM_STREAM_MAX_BYTES, NEWSROOM_ACK_WAIT: see BusFromEnv
 //	OTEL_SERVICE_NAME   defaults to the service's name; other OTEL_* as usual
 type Config struct {
 	Name        string
@@ -81,11 +80,9 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	if addr == "" {
 		addr = c.DefaultAddr
 	}
-	streams := bus.StreamOptions{}
-	if r := getenv("NEWSROOM_REPLICAS"); r != "" {
-		if _, err := fmt.Sscanf(r, "%d", &streams.Replicas); err != nil || streams.Replicas < 1 {
-			return fmt.Errorf("NEWSROOM_REPLICAS=%q: want a positive number", r)
-		}
+	settings, err := BusFromEnv(getenv)
+	if err != nil {
+		return err
 	}
 	logger := telemetry.NewLogger(logw, c.Name, getenv("NEWSROOM_LOG_LEVEL"))
 	// OpenTelemetry reports export failures through a process-wide handler
@@ -120,7 +117,7 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 	defer Drain(nc)
 
 	m := metrics.New()
-	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: streams, Metrics: m})
+	svc, err := build(ctx, Parts{NC: nc, JS: js, Tel: tel, Logger: logger, Getenv: getenv, Streams: settings.Streams, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -150,7 +147,7 @@ func Main(ctx context.Context, c Config, getenv func(string) string, logw io.Wri
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return svc.Run(gctx, nc, bus.RunOptions{Logger: logger, Finalizer: m.Observer(c.Name)})
+		return svc.Run(gctx, nc, bus.RunOptions{Logger: logger, Finalizer: m.Observer(c.Name), AckWait: settings.AckWait})
 	})
 	g.Go(func() error { return kithttp.Serve(gctx, ln, mux) })
 	err = g.Wait()

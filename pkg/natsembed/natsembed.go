@@ -25,6 +25,9 @@ type Options struct {
 	// SyncAlways fsyncs every write before the PubAck, for deployments
 	// that must survive power loss, not only process crashes.
 	SyncAlways bool
+	// SyncInterval is how often JetStream fsyncs otherwise (the server's
+	// default, 2 minutes, when zero).
+	SyncInterval time.Duration
 	// HTTPPort serves the monitoring endpoints (/varz, /jsz); 0 disables.
 	HTTPPort int
 	// MaxPayload is the largest message, default DefaultMaxPayload: an
@@ -39,17 +42,18 @@ const DefaultMaxPayload = 8 << 20
 // Start starts the server and waits until it accepts connections.
 func Start(o Options) (*server.Server, error) {
 	opts := &server.Options{
-		ServerName: o.ServerName,
-		Host:       o.Host,
-		Port:       o.Port,
-		JetStream:  true,
-		StoreDir:   o.StoreDir,
-		SyncAlways: o.SyncAlways,
-		DontListen: !o.Listen,
-		NoSigs:     true,
-		NoLog:      true,
-		HTTPPort:   o.HTTPPort,
-		MaxPayload: o.MaxPayload,
+		ServerName:   o.ServerName,
+		Host:         o.Host,
+		Port:         o.Port,
+		JetStream:    true,
+		StoreDir:     o.StoreDir,
+		SyncAlways:   o.SyncAlways,
+		SyncInterval: o.SyncInterval,
+		DontListen:   !o.Listen,
+		NoSigs:       true,
+		NoLog:        true,
+		HTTPPort:     o.HTTPPort,
+		MaxPayload:   o.MaxPayload,
 	}
 	if opts.MaxPayload <= 0 {
 		opts.MaxPayload = DefaultMaxPayload

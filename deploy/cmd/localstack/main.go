@@ -4,6 +4,7 @@
 //
 //	go run ./deploy/cmd/localstack            # from the repository root
 //	go run ./deploy/cmd/localstack -fresh     # start from an empty data dir
+//	go run ./deploy/cmd/localstack -durable   # NATS fsyncs every write (deploy/nats/durable.conf)
 //
 // It builds nats-server (a Go tool of the deploy module) and the services
 // into <dir>/bin, and uses Jaeger from .bin/jaeger (building it there the
@@ -40,6 +41,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	noJaeger := fs.Bool("no-jaeger", false, "run without Jaeger (no trace export)")
 	freePorts := fs.Bool("free-ports", false, "pick free ports instead of the well-known ones (another stack is running)")
 	tokens := fs.String("tokens", "editor:"+localstack.DefaultAPIToken, "NEWSROOM_API_TOKENS for ingest and socialshare")
+	durable := fs.Bool("durable", false, "run NATS with deploy/nats/durable.conf: every write fsynced before its ack")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,7 +78,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *freePorts {
 		ports = localstack.Ports{}
 	}
-	s, err := localstack.Start(ctx, localstack.Config{Bin: bin, Dir: *dir, Ports: ports, APITokens: *tokens})
+	natsConf := filepath.Join(root, "deploy", "nats", "newsroom.conf")
+	if *durable {
+		natsConf = filepath.Join(root, "deploy", "nats", "durable.conf")
+	}
+	s, err := localstack.Start(ctx, localstack.Config{Bin: bin, Dir: *dir, Ports: ports, APITokens: *tokens, NATSConfigFile: natsConf})
 	if err != nil {
 		return err
 	}
