@@ -7,6 +7,7 @@
 package twittertext
 
 import (
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -176,7 +177,7 @@ func IsEmoji(cluster string) bool {
 	switch {
 	case r < 0x80:
 		// Only a keycap: 1⃣, #️⃣.
-		return len(cluster) > size && cluster[len(cluster)-3:] == "\u20e3"
+		return len(cluster) > size && strings.HasSuffix(cluster, "\u20e3")
 	case r >= 0x1F1E6 && r <= 0x1F1FF:
 		return true
 	}
