@@ -3,6 +3,7 @@ package rendering
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -86,18 +87,7 @@ func (r *Rendering) storageError(w http.ResponseWriter, req *http.Request, err e
 }
 
 func (r *Rendering) serveObject(w http.ResponseWriter, req *http.Request, key string) {
-	res, err := r.site.Get(req.Context(), key)
-	if err != nil {
-		r.storageError(w, req, err)
-		return
-	}
-	defer res.Close()
-	info, err := res.Info()
-	if err != nil {
-		r.storageError(w, req, err)
-		return
-	}
-	body, err := io.ReadAll(res)
+	info, body, err := r.readObject(req.Context(), key)
 	if err != nil {
 		r.storageError(w, req, err)
 		return
@@ -144,6 +134,43 @@ func (r *Rendering) serveObject(w http.ResponseWriter, req *http.Request, key st
 	if req.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// readObject reads an object whole. A page being replaced while it is read
+// (the home page, on a busy site, often is) can lose the chunks its old
+// description points at: read again, and the new version is there.
+func (r *Rendering) readObject(ctx context.Context, key string) (*jetstream.ObjectInfo, []byte, error) {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		var info *jetstream.ObjectInfo
+		var body []byte
+		// A read whose chunks were purged waits for chunks that never
+		// come: bound each attempt, far above a normal read's milliseconds.
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		info, body, err = r.readObjectOnce(actx, key)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrObjectNotFound) || ctx.Err() != nil {
+			return info, body, err
+		}
+	}
+	return nil, nil, err
+}
+
+func (r *Rendering) readObjectOnce(ctx context.Context, key string) (*jetstream.ObjectInfo, []byte, error) {
+	res, err := r.site.Get(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Close()
+	info, err := res.Info()
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return info, body, nil
 }
 
 // notModified applies RFC 9110's conditional GET: If-None-Match wins over

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/net/html"
@@ -497,4 +498,49 @@ func TestServedFeedsParse(t *testing.T) {
 			t.Errorf("%s: not newest first", p)
 		}
 	}
+}
+
+// A page replaced while readers fetch it (the home page on a busy site) is
+// served whole, old or new, never as an error: a read that lost the old
+// version's chunks to the replacement reads again.
+func TestPageServedWhileReplaced(t *testing.T) {
+	s := newSite(t, t0)
+	ctx := context.Background()
+	store, err := s.js.ObjectStore(ctx, rendering.SiteBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(i int) {
+		// Large enough for several chunks, so a read can straddle a purge.
+		doc := strings.Repeat(fmt.Sprintf("<p>version %d</p>\n", i), 20000)
+		if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: "index",
+			Headers: nats.Header{"Content-Type": []string{"text/html; charset=utf-8"}}}, strings.NewReader(doc)); err != nil {
+			t.Error(err)
+		}
+	}
+	put(0)
+	stop := make(chan struct{})
+	writer := make(chan struct{})
+	go func() {
+		defer close(writer)
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(30 * time.Millisecond):
+				put(i)
+			}
+		}
+	}()
+	for range 30 {
+		res, body := s.get("/")
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET / while it is replaced: %d %s", res.StatusCode, body)
+		}
+		if n := strings.Count(body, "<p>version "); n != 20000 {
+			t.Fatalf("GET / served a torn page: %d paragraphs", n)
+		}
+	}
+	close(stop)
+	<-writer
 }
