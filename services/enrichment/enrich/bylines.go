@@ -111,6 +111,17 @@ func (s *story) bylines() {
 		}
 	}
 	chosen = uniqueCandidates(chosen)
+	if provenanceOnly(chosen, slices.Concat(visible, s.credits)) {
+		// A wire agency named only in the page's metadata, with no person
+		// credited and nothing on the page a reader sees, is where the
+		// story came from, not its byline: kept as evidence, not printed.
+		names := make([]string, 0, len(chosen))
+		for _, c := range chosen {
+			names = append(names, c.credit.Name)
+		}
+		a.Evidence["source_credit"] = ev(chosen[0].source, "agency-in-metadata-only", chosen[0].conf, strings.Join(names, ", "))
+		chosen = nil
+	}
 	// Every other witness that names the same person confirms the choice
 	// and may add an organisation or a bio.
 	others := slices.Concat(structured, meta, visible, s.credits)
@@ -154,6 +165,26 @@ func (s *story) bylines() {
 		b.Evidence = ev(c.source, rule, min(conf, 0.99), c.excerpt)
 		a.Bylines = append(a.Bylines, b)
 	}
+}
+
+// provenanceOnly: every chosen credit is an agency from structured data or
+// meta tags, and no visible or textual credit names any of them.
+func provenanceOnly(chosen, seen []candidate) bool {
+	if len(chosen) == 0 {
+		return false
+	}
+	for _, c := range chosen {
+		if !c.credit.IsOrganization || (c.source != "jsonld" && c.source != "meta") {
+			return false
+		}
+		key := byline.Key(c.credit.Name)
+		for _, o := range seen {
+			if byline.Key(o.credit.Name) == key {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // nearSuperset reports whether the visible byline nearest the headline

@@ -91,10 +91,10 @@ func (s *score) String() string {
 }
 
 // TestBylineEval is acceptance 2: bylines over the naeb-dev pages, scored
-// as the data set's README says. The person bylines are what the data
-// set's "authors" are; agency credits (is_organization) are reported
-// separately, because the data set lists a wire credit as the author on
-// one page and as no author on three others. NEWSROOM_EVAL_DIR points the
+// exactly as the data set's README says, every byline printed counting
+// (agency credits included: on a page whose truth has no author, any
+// byline is invented). Person bylines alone are reported beside it.
+// NEWSROOM_EVAL_DIR points the
 // test at another half of the data (the held-out one); with -v the misses
 // are listed, and EVAL_BODY=1 / EVAL_HEADLINE=1 list weak bodies and
 // headlines that differ from the title. Body and headline quality are
@@ -171,7 +171,11 @@ func TestBylineEval(t *testing.T) {
 				persons = append(persons, b.Name)
 			}
 		}
-		all.add(tp.Authors, names)
+		if !all.add(tp.Authors, names) && len(tp.Authors) == 0 && os.Getenv("EVAL_INVENTED") != "" {
+			for _, b := range a.Bylines {
+				t.Logf("invented %s %-22s %q org=%v %s/%s %q", k[:8], tp.Site, b.Name, b.IsOrganization, b.Evidence.GetSource(), b.Evidence.GetRule(), cut(b.Evidence.GetExcerpt(), 120))
+			}
+		}
 		if !people.add(tp.Authors, persons) {
 			ev := ""
 			for _, b := range a.Bylines {
@@ -180,8 +184,8 @@ func TestBylineEval(t *testing.T) {
 			misses = append(misses, fmt.Sprintf("%s %-24s truth=%q got=%q%s", k[:8], tp.Site, tp.Authors, persons, ev))
 		}
 	}
-	t.Logf("person bylines: %s", &people)
-	t.Logf("all bylines (agencies included): %s", &all)
+	t.Logf("bylines (the README's scoring): %s", &all)
+	t.Logf("person bylines only: %s", &people)
 	n := float64(len(keys))
 	t.Logf("body against the cleaned text: word precision %.3f, recall %.3f; headline equal to the title on %d/%d pages",
 		bodyP/n, bodyR/n, headlines, len(keys))
@@ -190,11 +194,11 @@ func TestBylineEval(t *testing.T) {
 			t.Log("miss: " + m)
 		}
 	}
-	if people.match() < targetMatch {
-		t.Errorf("name-set match %.3f is below the target %.2f", people.match(), targetMatch)
+	if all.match() < targetMatch {
+		t.Errorf("name-set match %.3f is below the target %.2f", all.match(), targetMatch)
 	}
-	if people.inventedRate() > targetInvented {
-		t.Errorf("invented-byline rate %.3f is above the target %.2f", people.inventedRate(), targetInvented)
+	if all.inventedRate() > targetInvented {
+		t.Errorf("invented-byline rate %.3f is above the target %.2f", all.inventedRate(), targetInvented)
 	}
 }
 
