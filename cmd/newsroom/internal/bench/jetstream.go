@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -103,7 +104,7 @@ func hopMsg(ev, run string, i int, data []byte, accepted time.Time) *nats.Msg {
 func publishAsync(ctx context.Context, js jetstream.JetStream, ev, run string, n int, p payloads) error {
 	now := time.Now()
 	for i := range n {
-		if _, err := js.PublishMsgAsync(hopMsg(ev, run, i, p.at(i), now)); err != nil {
+		if err := publishAsyncMsg(ctx, js, hopMsg(ev, run, i, p.at(i), now)); err != nil {
 			return fmt.Errorf("async publish %d: %w", i, err)
 		}
 	}
@@ -115,6 +116,23 @@ func publishAsync(ctx context.Context, js jetstream.JetStream, ev, run string, n
 		return fmt.Errorf("async publish: %d PubAcks missing after 2m", js.PublishAsyncPending())
 	}
 	return nil
+}
+
+// publishAsyncMsg publishes m asynchronously; when the window of
+// unacknowledged publishes is full for longer than nats.go waits (a busy
+// machine), it waits for the window to drain and tries again.
+func publishAsyncMsg(ctx context.Context, js jetstream.JetStream, m *nats.Msg) error {
+	for {
+		_, err := js.PublishMsgAsync(m)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return err
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // b1 measures raw JetStream on a fresh server: async publish, sync

@@ -74,7 +74,7 @@ func (b *Bench) writeArchive(ctx context.Context, dataDir, hugoDir, base string,
 		m.Header.Set(bus.HeaderContentType, bus.ContentTypeFor(ev))
 		m.Header.Set(bus.HeaderAcceptedAt, ev.AcceptedAt.AsTime().Format(time.RFC3339Nano))
 		m.Header.Set(jetstream.MsgIDHeader, ev.EventId)
-		if _, err := js.PublishMsgAsync(m); err != nil {
+		if err := publishAsyncMsg(ctx, js, m); err != nil {
 			return fmt.Errorf("archive %s: %w", ev.ArticleId, err)
 		}
 		if err := writeHugoContent(hugoDir, ev.Article); err != nil {

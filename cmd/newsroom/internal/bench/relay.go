@@ -231,8 +231,7 @@ func measureRelayLatency(ctx context.Context, tmp string, p payloads, rate float
 		m := hopMsg(hopEvent(0), "l", i, p.at(i), due)
 		_, id, _ := bus.ParseSubject(m.Subject)
 		arr.markSent(id, due)
-		_, err := js.PublishMsgAsync(m)
-		return err
+		return publishAsyncMsg(ctx, js, m)
 	})
 	if err != nil {
 		return res, err
