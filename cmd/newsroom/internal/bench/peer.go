@@ -28,6 +28,7 @@ import (
 	"github.com/newsroom/newsroom/pkg/natsembed"
 	"github.com/newsroom/newsroom/pkg/slug"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
+	"github.com/newsroom/newsroom/services/enrichment/enrich"
 	"github.com/newsroom/newsroom/services/rendering"
 )
 
@@ -44,7 +45,8 @@ func archiveTime(i, n int, end time.Time) time.Time {
 // writeArchive stores articles 0..n-1 in a new data directory's NEWS
 // stream as ingest would have accepted them over the past year (their
 // ArticleSubmitted events, times spread out), and writes the same
-// articles as Hugo content: one Markdown file with front matter each.
+// articles, as enrichment hands them to rendering, as Hugo content: one
+// Markdown file with front matter each.
 func (b *Bench) writeArchive(ctx context.Context, dataDir, hugoDir, base string, n int, end time.Time) error {
 	ns, err := natsembed.Start(natsembed.Options{StoreDir: filepath.Join(dataDir, "nats")})
 	if err != nil {
@@ -77,7 +79,15 @@ func (b *Bench) writeArchive(ctx context.Context, dataDir, hugoDir, base string,
 		if err := publishAsyncMsg(ctx, js, m); err != nil {
 			return fmt.Errorf("archive %s: %w", ev.ArticleId, err)
 		}
-		if err := writeHugoContent(hugoDir, ev.Article); err != nil {
+		// Hugo gets the article as rendering renders it: enriched, with
+		// the entity and topic tags enrichment adds, so both build the
+		// same listings.
+		enriched, err := enrich.Article(proto.Clone(ev.Article).(*newsroomv1.Article))
+		if err != nil {
+			return fmt.Errorf("enrich %s: %w", ev.ArticleId, err)
+		}
+		enriched.CreatedAt = ev.Article.CreatedAt
+		if err := writeHugoContent(hugoDir, enriched); err != nil {
 			return err
 		}
 	}
