@@ -419,12 +419,8 @@ func containsAll(have, want []string) bool {
 
 // rerender runs "newsroom rerender" on dataDir (serve stopped) and
 // returns how long the process took.
-func (b *Bench) rerender(ctx context.Context, dataDir, addr string, clean bool) (time.Duration, string, error) {
-	args := []string{"rerender"}
-	if clean {
-		args = append(args, "-clean")
-	}
-	cmd := exec.CommandContext(ctx, b.opts.Self, args...)
+func (b *Bench) rerender(ctx context.Context, dataDir, addr string) (time.Duration, string, error) {
+	cmd := exec.CommandContext(ctx, b.opts.Self, "rerender")
 	cmd.Env = childEnv(dataDir, addr)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -434,7 +430,7 @@ func (b *Bench) rerender(ctx context.Context, dataDir, addr string, clean bool) 
 		return 0, "", fmt.Errorf("newsroom rerender: %w\n%s", err, tailString(out.String(), 2000))
 	}
 	took := time.Since(start)
-	b.keepLog(strings.Join(args, ""), out.String())
+	b.keepLog("rerender", out.String())
 	line := ""
 	for l := range strings.SplitSeq(out.String(), "\n") {
 		if strings.HasPrefix(l, "rerendered the site") {

@@ -231,7 +231,15 @@ func measureRelayLatency(ctx context.Context, tmp string, p payloads, rate float
 		m := hopMsg(hopEvent(0), "l", i, p.at(i), due)
 		_, id, _ := bus.ParseSubject(m.Subject)
 		arr.markSent(id, due)
-		return publishAsyncMsg(ctx, js, m)
+		// As ingest does for a submission: wait for the PubAck, and try
+		// again (the Msg-Id makes a repeat harmless) if it did not come.
+		var err error
+		for range 5 {
+			if _, err = js.PublishMsg(ctx, m); err == nil {
+				return nil
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return res, err
