@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +47,9 @@ type config struct {
 	logLevel  string
 	// natsSync is NEWSROOM_NATS_SYNC: how the embedded server syncs.
 	natsSync string
-	env      func(string) string
+	// apiRate is NEWSROOM_API_RATE, each API token's requests per second.
+	apiRate string
+	env     func(string) string
 }
 
 func parseConfig(getenv func(string) string) config {
@@ -70,6 +74,7 @@ func parseConfig(getenv func(string) string) config {
 	if c.siteName == "" {
 		c.siteName = "Newsroom"
 	}
+	c.apiRate = strings.TrimSpace(getenv("NEWSROOM_API_RATE"))
 	return c
 }
 
@@ -88,6 +93,8 @@ environment:
                         when unset one is generated, kept in the data dir and printed
   NEWSROOM_API_TOKENS_FILE  lines "editor:sha256:<hex of token>:scope,scope" (scopes
                         read, submit, retract or *): tokens kept only as digests
+  NEWSROOM_API_RATE     requests per second each API token may make (default 20, bursts
+                        of 40); a negative number lifts the limit
   NEWSROOM_PUBLIC_URL   the site's public base URL (default http://NEWSROOM_HTTP_ADDR)
   NEWSROOM_SITE_NAME    the publication's name (default Newsroom)
   NEWSROOM_SITE_LANGUAGE, NEWSROOM_SITE_DESCRIPTION, NEWSROOM_SITE_LOGO (+ _WIDTH,
@@ -253,8 +260,11 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if err != nil {
 		return nil, err
 	}
-	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log},
-		ingest.Config{PublicURL: cfg.publicURL, Tokens: tokens, Streams: streams}); err != nil {
+	inCfg := ingest.Config{PublicURL: cfg.publicURL, Tokens: tokens, Streams: streams}
+	if inCfg.RatePerSecond, err = apiRate(cfg.apiRate); err != nil {
+		return nil, err
+	}
+	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log}, inCfg); err != nil {
 		return nil, err
 	}
 	en, err := setup(enrichment.Name)
@@ -354,6 +364,20 @@ func (p *pipeline) close() {
 	for _, t := range p.tel {
 		_ = t.Shutdown(sctx)
 	}
+}
+
+// apiRate reads NEWSROOM_API_RATE: requests per second per token, or a
+// negative number for no limit (a bulk import, a benchmark); empty keeps
+// ingest's default.
+func apiRate(v string) (float64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || r == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return 0, fmt.Errorf("NEWSROOM_API_RATE=%q: want requests per second per token, or a negative number for no limit", v)
+	}
+	return r, nil
 }
 
 const tokenFile = "api-token"

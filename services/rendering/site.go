@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 	"google.golang.org/protobuf/proto"
@@ -104,38 +105,37 @@ func (r *Rendering) flush(ctx context.Context, t *touched) error {
 	return r.render(ctx, t)
 }
 
+// renderParallel bounds how many of an event's listings and sitemaps
+// render at once. Each is a few round trips to the index and the bucket
+// and writes only its own objects, retrying until what it read is stable,
+// so they need no order among themselves: an article with a dozen tags
+// and two authors goes live in the time of a few listings, not of all.
+const renderParallel = 8
+
 func (r *Rendering) render(ctx context.Context, t *touched) error {
 	for _, id := range slices.Sorted(maps.Keys(t.articles)) {
 		if err := r.rerenderArticle(ctx, id); err != nil {
 			return err
 		}
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(renderParallel)
 	for _, l := range slices.Sorted(maps.Keys(t.listings)) {
-		if err := r.renderListing(ctx, l); err != nil {
-			return err
-		}
+		g.Go(func() error { return r.renderListing(gctx, l) })
 	}
 	for _, d := range slices.Sorted(maps.Keys(t.days)) {
-		if err := r.renderDay(ctx, d); err != nil {
-			return err
-		}
+		g.Go(func() error { return r.renderDay(gctx, d) })
 	}
 	if t.sitemapIndex || t.pagesSitemap {
-		if err := r.renderSitemapIndex(ctx); err != nil {
-			return err
-		}
+		g.Go(func() error { return r.renderSitemapIndex(gctx) })
 	}
 	if t.pagesSitemap {
-		if err := r.renderPagesSitemap(ctx); err != nil {
-			return err
-		}
+		g.Go(func() error { return r.renderPagesSitemap(gctx) })
 	}
 	if t.news {
-		if err := r.renderNews(ctx); err != nil {
-			return err
-		}
+		g.Go(func() error { return r.renderNews(gctx) })
 	}
-	return nil
+	return g.Wait()
 }
 
 // put stores an object unless the bucket already holds the same bytes with
