@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/newsroom/newsroom/pkg/bus"
 )
@@ -23,7 +26,7 @@ type RebuildOptions struct {
 	// lost or suspect. Only while no rendering service runs on the same
 	// buckets: the site is empty until the rebuild ends.
 	Clean bool
-	// Progress, if set, is told every event handled.
+	// Progress, if set, is told every event handled, one call at a time.
 	Progress func(RebuildStats)
 }
 
@@ -62,8 +65,64 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 			return fmt.Errorf("rebuild: %w", err)
 		}
 		defer it.Stop()
+		return r.rebuildEvents(ctx, it, handle, &st, o.Progress)
+	})
+	if err != nil {
+		return st, err
+	}
+	// The fixed files too: a new stylesheet or logo comes with new templates.
+	return st, r.writeFixed(ctx)
+}
+
+// rebuildWorkers is how many articles a rebuild handles at once. An event
+// is a few dozen round trips to the index and the bucket, mostly spent
+// waiting, so several articles side by side keep both cores busy; the
+// events of one article stay on one worker, in the log's order.
+const rebuildWorkers = 8
+
+type rebuildEvent struct {
+	subject string
+	req     Request
+}
+
+// rebuildEvents reads the ordered consumer to its end and hands each
+// event to the worker of its article.
+func (r *Rendering) rebuildEvents(ctx context.Context, it jetstream.MessagesContext, handle func(Request) error, st *RebuildStats, progress func(RebuildStats)) error {
+	var mu sync.Mutex
+	report := func(malformed bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		st.Events++
+		if malformed {
+			st.Malformed++
+		}
+		if progress != nil {
+			progress(*st)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	workers := make([]chan rebuildEvent, rebuildWorkers)
+	for i := range workers {
+		ch := make(chan rebuildEvent, 16)
+		workers[i] = ch
+		g.Go(func() error {
+			for ev := range ch {
+				if err := handle(ev.req); err != nil {
+					return fmt.Errorf("rebuild: %s: %w", ev.subject, err)
+				}
+				report(false)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, ch := range workers {
+				close(ch)
+			}
+		}()
 		for {
-			msg, err := it.Next(jetstream.NextContext(ctx))
+			msg, err := it.Next(jetstream.NextContext(gctx))
 			if err != nil {
 				return fmt.Errorf("rebuild: %w", err)
 			}
@@ -71,29 +130,28 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 			if err != nil {
 				return fmt.Errorf("rebuild: %w", err)
 			}
-			st.Events++
 			req, err := decode(msg.Subject(), msg.Data())
 			if err != nil {
 				// The service dead-lettered it when it first came; a
 				// rebuild skips it the same way.
-				st.Malformed++
 				r.deps.Logger.Warn("rebuild: malformed event skipped", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
-			} else if err := handle(req); err != nil {
-				return fmt.Errorf("rebuild: %s: %w", msg.Subject(), err)
-			}
-			if o.Progress != nil {
-				o.Progress(st)
+				report(true)
+			} else {
+				_, id, _ := bus.ParseSubject(msg.Subject())
+				f := fnv.New32a()
+				f.Write([]byte(id))
+				select {
+				case workers[f.Sum32()%rebuildWorkers] <- rebuildEvent{subject: msg.Subject(), req: req}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 			if md.NumPending == 0 {
 				return nil
 			}
 		}
 	})
-	if err != nil {
-		return st, err
-	}
-	// The fixed files too: a new stylesheet or logo comes with new templates.
-	return st, r.writeFixed(ctx)
+	return g.Wait()
 }
 
 // clean empties the index and removes every object of the site.
