@@ -2,6 +2,7 @@ package rendering
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 
@@ -95,5 +96,56 @@ func TestIndexCacheNeverStale(t *testing.T) {
 	m.Months["202611"] = 99
 	if m, _, _, _ := getJSON[listMeta](ctx, a, "list.home"); m.Months["202611"] != 1 {
 		t.Fatalf("a caller's change reached the cached listing meta: %v", m.Months)
+	}
+}
+
+// Placing an entry the index holds already writes nothing (a rebuild
+// replays every event); a changed entry in the same hour rewrites its
+// shard and the listing's meta, whose revision is how renderers notice.
+func TestReplayedPlacementWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := natstest.Server(t, "")
+	_, js := natstest.Connect(t, s, "replay-test")
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "replay_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rendering{index: newIndexKV(kv)}
+	const listing, slot = "home", "2026112708"
+	e := page.Entry{ID: "a", Headline: "First"}
+	if _, err := r.place(ctx, listing, slot, "a", &e); err != nil {
+		t.Fatal(err)
+	}
+	revs := func() map[string]uint64 {
+		out := map[string]uint64{}
+		for _, k := range []string{shardKey(listing, slot), daysKey(listing, slot[:6]), listKey(listing)} {
+			en, err := kv.Get(ctx, k)
+			if err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			out[k] = en.Revision()
+		}
+		return out
+	}
+	before := revs()
+	if _, err := r.place(ctx, listing, slot, "a", &e); err != nil {
+		t.Fatal(err)
+	}
+	if after := revs(); !maps.Equal(before, after) {
+		t.Fatalf("a replayed placement wrote: %v → %v", before, after)
+	}
+	e.Headline = "First, corrected"
+	if _, err := r.place(ctx, listing, slot, "a", &e); err != nil {
+		t.Fatal(err)
+	}
+	after := revs()
+	for _, k := range []string{shardKey(listing, slot), listKey(listing)} {
+		if after[k] == before[k] {
+			t.Errorf("%s not rewritten after the entry changed", k)
+		}
+	}
+	es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
+	if err != nil || len(es) != 1 || es[0].Headline != "First, corrected" {
+		t.Fatalf("shard holds %v (%v)", es, err)
 	}
 }

@@ -1,6 +1,7 @@
 package rendering
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,27 +89,33 @@ func decodeJSON[T any](b []byte) (T, error) { var v T; err := json.Unmarshal(b, 
 
 // getJSON reads a key; found is false (and rev 0) when it does not exist.
 func getJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T, rev uint64, found bool, err error) {
+	v, _, rev, found, err = getValue[T](ctx, kv, key)
+	return v, rev, found, err
+}
+
+// getValue is getJSON with the bytes stored.
+func getValue[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T, raw []byte, rev uint64, found bool, err error) {
 	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return v, 0, false, nil
+		return v, nil, 0, false, nil
 	}
 	if err != nil {
-		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
+		return v, nil, 0, false, fmt.Errorf("index %s: %w", key, err)
 	}
 	c := cacheOf[T](kv)
 	if c != nil {
 		if v, ok := lookup[T](c, key, e.Revision()); ok {
-			return v, e.Revision(), true, nil
+			return v, e.Value(), e.Revision(), true, nil
 		}
 	}
 	v, err = decodeJSON[T](e.Value())
 	if err != nil {
-		return v, 0, false, fmt.Errorf("index %s: %w", key, err)
+		return v, nil, 0, false, fmt.Errorf("index %s: %w", key, err)
 	}
 	if c != nil {
 		keep(c, key, e.Revision(), v)
 	}
-	return v, e.Revision(), true, nil
+	return v, e.Value(), e.Revision(), true, nil
 }
 
 // errConflict means another writer changed the key first.
@@ -120,7 +127,14 @@ func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, rev 
 	if err != nil {
 		return 0, fmt.Errorf("index %s: %w", key, err)
 	}
-	var n uint64
+	return putBytes(ctx, kv, key, b, rev)
+}
+
+func putBytes(ctx context.Context, kv jetstream.KeyValue, key string, b []byte, rev uint64) (uint64, error) {
+	var (
+		n   uint64
+		err error
+	)
 	if rev == 0 {
 		n, err = kv.Create(ctx, key, b)
 	} else {
@@ -155,21 +169,38 @@ func isConflict(err error) bool {
 // update applies fn to a key's value until it wins against concurrent
 // writers. fn returns the new value, or remove to delete the key.
 func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn func(v T, found bool) (nv T, remove bool)) (T, error) {
+	nv, _, err := updateWrote(ctx, kv, key, false, fn)
+	return nv, err
+}
+
+// updateWrote is update that says whether it wrote. A value fn leaves as
+// it was is not written again unless force is set: a replay of events the
+// index holds already (a rebuild, a redelivery) costs reads, not writes.
+// Skipping is safe because fn's result holds at the revision read: other
+// writers only ever change other articles' entries.
+func updateWrote[T any](ctx context.Context, kv jetstream.KeyValue, key string, force bool, fn func(v T, found bool) (nv T, remove bool)) (T, bool, error) {
 	var zero T
 	for attempt := 0; ; attempt++ {
-		v, rev, found, err := getJSON[T](ctx, kv, key)
+		v, raw, rev, found, err := getValue[T](ctx, kv, key)
 		if err != nil {
-			return zero, err
+			return zero, false, err
 		}
 		nv, remove := fn(v, found)
 		var n uint64
 		switch {
 		case remove && !found:
-			return nv, nil
+			return nv, false, nil
 		case remove:
 			err = deleteKey(ctx, kv, key, rev)
 		default:
-			n, err = putJSON(ctx, kv, key, nv, rev)
+			b, merr := json.Marshal(nv)
+			if merr != nil {
+				return zero, false, fmt.Errorf("index %s: %w", key, merr)
+			}
+			if found && !force && bytes.Equal(b, raw) {
+				return nv, false, nil
+			}
+			n, err = putBytes(ctx, kv, key, b, rev)
 		}
 		if c := cacheOf[T](kv); c != nil {
 			if err == nil && !remove {
@@ -179,13 +210,13 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 			}
 		}
 		if err == nil {
-			return nv, nil
+			return nv, true, nil
 		}
 		if !errors.Is(err, errConflict) || attempt >= 50 {
-			return zero, err
+			return zero, false, err
 		}
 		if err := ctx.Err(); err != nil {
-			return zero, err
+			return zero, false, err
 		}
 	}
 }
@@ -203,7 +234,7 @@ type placed struct {
 func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page.Entry) (placed, error) {
 	var out placed
 	day, hour, month := slot[:8], slot[8:], slot[:6]
-	shard, err := update(ctx, r.index, shardKey(listing, slot), func(es []page.Entry, _ bool) ([]page.Entry, bool) {
+	shard, shardWrote, err := updateWrote(ctx, r.index, shardKey(listing, slot), false, func(es []page.Entry, _ bool) ([]page.Entry, bool) {
 		es = slices.DeleteFunc(es, func(x page.Entry) bool { return x.ID == id })
 		if e != nil {
 			es = append(es, *e)
@@ -259,7 +290,9 @@ func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page
 			title = e.TitleIn(l)
 		}
 	}
-	_, err = update(ctx, r.index, listKey(listing), func(m listMeta, found bool) (listMeta, bool) {
+	// The meta is written whenever the shard was, even unchanged: its
+	// revision is how a renderer knows the listing moved while it read.
+	_, _, err = updateWrote(ctx, r.index, listKey(listing), shardWrote, func(m listMeta, found bool) (listMeta, bool) {
 		out.set = !found
 		if m.Months == nil {
 			m.Months = map[string]int{}
