@@ -370,29 +370,17 @@ func (r *Rendering) renderListing(ctx context.Context, key string) error {
 	if !ok {
 		return fmt.Errorf("listing %q: not a listing", key)
 	}
-	for range stableRetries {
-		m, rev, found, err := getJSON[listMeta](ctx, r.index, listKey(key))
-		if err != nil {
-			return err
-		}
+	return r.untilStable(ctx, key, "listing "+key, func(m listMeta, found bool) error {
 		if !found && l.Kind != page.KindHome {
 			for _, k := range []string{listingObject(l, ""), listingObject(l, page.PathRSS), listingObject(l, page.PathAtom)} {
 				if err := r.remove(ctx, k); err != nil {
 					return err
 				}
 			}
-		} else if err := r.writeListing(ctx, l, m); err != nil {
-			return err
-		}
-		_, now, _, err := getJSON[listMeta](ctx, r.index, listKey(key))
-		if err != nil {
-			return err
-		}
-		if now == rev {
 			return nil
 		}
-	}
-	return fmt.Errorf("listing %s: %w", key, errConflict)
+		return r.writeListing(ctx, l, m)
+	})
 }
 
 func (r *Rendering) writeListing(ctx context.Context, l page.Listing, m listMeta) error {
@@ -456,39 +444,20 @@ func (r *Rendering) feedOf(l page.Listing, title string, entries []page.Entry) f
 	return f
 }
 
-// renderDay writes the sitemap of the articles published on one UTC day,
-// from the home listing's shards of that day.
-func (r *Rendering) renderDay(ctx context.Context, day string) error {
-	home := string(page.KindHome)
+// untilStable runs render with the listing's meta, again while the meta's
+// revision moved during the run (another event changed the listing), so
+// the last writer always leaves output of the current listing. what names
+// the output in the error after stableRetries.
+func (r *Rendering) untilStable(ctx context.Context, listing, what string, render func(m listMeta, found bool) error) error {
 	for range stableRetries {
-		_, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
+		m, rev, found, err := getJSON[listMeta](ctx, r.index, listKey(listing))
 		if err != nil {
 			return err
 		}
-		entries, err := r.onDays(ctx, home, []string{day})
-		if err != nil {
+		if err := render(m, found); err != nil {
 			return err
 		}
-		if len(entries) == 0 {
-			if err := r.remove(ctx, dayKey(day)+".xml"); err != nil {
-				return err
-			}
-		} else {
-			urls := make([]sitemap.URL, len(entries))
-			for i, e := range entries {
-				urls[i] = sitemap.URL{Loc: e.URL, LastMod: e.Updated}
-			}
-			files, err := sitemap.Chunks(dayKey(day), urls)
-			if err != nil {
-				return err
-			}
-			for _, f := range files {
-				if err := r.put(ctx, f.Path, contentXML, f.Body, nil); err != nil {
-					return err
-				}
-			}
-		}
-		_, now, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
+		_, now, _, err := getJSON[listMeta](ctx, r.index, listKey(listing))
 		if err != nil {
 			return err
 		}
@@ -496,7 +465,36 @@ func (r *Rendering) renderDay(ctx context.Context, day string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("sitemap of %s: %w", day, errConflict)
+	return fmt.Errorf("%s: %w", what, errConflict)
+}
+
+// renderDay writes the sitemap of the articles published on one UTC day,
+// from the home listing's shards of that day.
+func (r *Rendering) renderDay(ctx context.Context, day string) error {
+	home := string(page.KindHome)
+	return r.untilStable(ctx, home, "sitemap of "+day, func(listMeta, bool) error {
+		entries, err := r.onDays(ctx, home, []string{day})
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			return r.remove(ctx, dayKey(day)+".xml")
+		}
+		urls := make([]sitemap.URL, len(entries))
+		for i, e := range entries {
+			urls[i] = sitemap.URL{Loc: e.URL, LastMod: e.Updated}
+		}
+		files, err := sitemap.Chunks(dayKey(day), urls)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := r.put(ctx, f.Path, contentXML, f.Body, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // dayFiles are the sitemap files of a day with n articles.
@@ -517,11 +515,7 @@ func dayFiles(day string, n int) []string {
 // sitemaps date each article themselves.
 func (r *Rendering) renderSitemapIndex(ctx context.Context) error {
 	home := string(page.KindHome)
-	for range stableRetries {
-		m, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
-		if err != nil {
-			return err
-		}
+	return r.untilStable(ctx, home, "sitemap index", func(m listMeta, _ bool) error {
 		refs := []sitemap.Ref{{Loc: r.cfg.Site.URL("/" + pagesSitemap + ".xml")}}
 		for _, month := range m.months() {
 			days, _, _, err := getJSON[monthDays](ctx, r.index, daysKey(home, month))
@@ -538,18 +532,8 @@ func (r *Rendering) renderSitemapIndex(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := r.put(ctx, sitemapKey, contentXML, b, nil); err != nil {
-			return err
-		}
-		_, now, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
-		if err != nil {
-			return err
-		}
-		if now == rev {
-			return nil
-		}
-	}
-	return fmt.Errorf("sitemap index: %w", errConflict)
+		return r.put(ctx, sitemapKey, contentXML, b, nil)
+	})
 }
 
 // renderPagesSitemap writes the sitemap of the listing pages. It changes
@@ -587,11 +571,7 @@ func (r *Rendering) renderNews(ctx context.Context) error {
 	home := string(page.KindHome)
 	now := r.cfg.Now()
 	days := []string{dayOf(now.Add(-48 * time.Hour)), dayOf(now.Add(-24 * time.Hour)), dayOf(now)}
-	for range stableRetries {
-		_, rev, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
-		if err != nil {
-			return err
-		}
+	return r.untilStable(ctx, home, "news sitemap", func(listMeta, bool) error {
 		entries, err := r.onDays(ctx, home, days)
 		if err != nil {
 			return err
@@ -626,15 +606,8 @@ func (r *Rendering) renderNews(ctx context.Context) error {
 				return err
 			}
 		}
-		_, after, _, err := getJSON[listMeta](ctx, r.index, listKey(home))
-		if err != nil {
-			return err
-		}
-		if after == rev {
-			return nil
-		}
-	}
-	return fmt.Errorf("news sitemap: %w", errConflict)
+		return nil
+	})
 }
 
 // writeFixed writes what does not depend on articles, and a first empty
