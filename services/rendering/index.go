@@ -150,7 +150,12 @@ func putBytes(ctx context.Context, kv jetstream.KeyValue, key string, b []byte, 
 }
 
 func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) error {
-	err := kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	var err error
+	if m := memOf(kv); m != nil {
+		err = m.deleteAt(key, rev)
+	} else {
+		err = kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	}
 	if isConflict(err) {
 		return fmt.Errorf("%s: %w", key, errConflict)
 	}
@@ -158,6 +163,15 @@ func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string, rev uint6
 		return fmt.Errorf("index %s: %w", key, err)
 	}
 	return nil
+}
+
+// memOf is kv's in-memory bucket, if it is one (a rebuild's).
+func memOf(kv jetstream.KeyValue) *memKV {
+	if ix, ok := kv.(*indexKV); ok {
+		kv = ix.KeyValue
+	}
+	m, _ := kv.(*memKV)
+	return m
 }
 
 func isConflict(err error) bool {

@@ -18,6 +18,9 @@ import (
 type RebuildStats struct {
 	Events    int
 	Malformed int
+	// Kept counts the index keys a rendering service running meanwhile
+	// changed after the rebuild read them: its newer values were kept.
+	Kept int
 }
 
 // RebuildOptions tune a rebuild.
@@ -56,22 +59,52 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 	if err != nil {
 		return st, fmt.Errorf("rebuild: consumer: %w", err)
 	}
-	err = r.Batch(ctx, func(handle func(Request) error) error {
-		if info.NumPending == 0 {
-			return nil
-		}
+	mem, err := snapshotKV(ctx, r.index.KeyValue)
+	if err != nil {
+		return st, fmt.Errorf("rebuild: %w", err)
+	}
+	site, err := overlaySite(ctx, r.site)
+	if err != nil {
+		return st, fmt.Errorf("rebuild: %w", err)
+	}
+	// The events go through the service's own code against the index in
+	// memory, collecting what they touch; pages whose bytes change are
+	// written as they come.
+	replay := r.with(newIndexKV(mem), site)
+	replay.batch = newTouched()
+	if info.NumPending > 0 {
 		it, err := cons.Messages()
 		if err != nil {
-			return fmt.Errorf("rebuild: %w", err)
+			return st, fmt.Errorf("rebuild: %w", err)
 		}
-		defer it.Stop()
-		return r.rebuildEvents(ctx, it, handle, &st, o.Progress)
-	})
-	if err != nil {
+		err = r.rebuildEvents(ctx, it, func(req Request) error {
+			_, err := replay.Handle(ctx, req)
+			return err
+		}, &st, o.Progress)
+		it.Stop()
+		if err != nil {
+			return st, err
+		}
+	}
+	if st.Kept, err = mem.writeBack(ctx, r.index.KeyValue); err != nil {
+		return st, fmt.Errorf("rebuild: index: %w", err)
+	}
+	if st.Kept > 0 {
+		r.deps.Logger.Info("rebuild: index keys changed meanwhile by the service were left as it wrote them", "keys", st.Kept)
+	}
+	// Every listing, feed and sitemap the events touched, once, from the
+	// bucket's index as now written (and the fixed files: a new
+	// stylesheet or logo comes with new templates).
+	final := r.with(r.index, site)
+	if err := final.render(ctx, replay.batch); err != nil {
 		return st, err
 	}
-	// The fixed files too: a new stylesheet or logo comes with new templates.
-	return st, r.writeFixed(ctx)
+	return st, final.writeFixed(ctx)
+}
+
+// with is r reading and writing the given index and site.
+func (r *Rendering) with(index *indexKV, site jetstream.ObjectStore) *Rendering {
+	return &Rendering{cfg: r.cfg, deps: r.deps, pub: r.pub, site: site, index: index, pages: r.pages}
 }
 
 // rebuildWorkers is how many articles a rebuild handles at once. An event

@@ -332,16 +332,8 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 			return nil, fmt.Errorf("article %s: %w", id, err)
 		}
 	}
-	siblingsAfter, err := r.cluster(ctx, id, newRec.Translations)
+	linked, rendered, err := r.renderArticle(ctx, a, ev.Revision, newRec.Translations)
 	if err != nil {
-		return nil, err
-	}
-	siblings := newTouched()
-	for _, s := range append(siblingsBefore, siblingsAfter...) {
-		siblings.articles[s] = true
-	}
-
-	if err := r.renderArticle(ctx, a, ev.Revision, newRec.Translations); err != nil {
 		return nil, err
 	}
 	if err := r.flush(ctx, t); err != nil {
@@ -353,6 +345,22 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 	// The translations' pages read this record for their hreflang links,
 	// so they are rendered once it is written. A crash before they are
 	// means a redelivery of the same revision, which renders them again.
+	// The cluster is read again now that the record is written: a
+	// translation handled at the same moment (another worker, another
+	// instance) may have missed this record, and this page may have
+	// missed it; of two such events at least one sees the other's record
+	// here, and it renders both pages again.
+	siblingsAfter, err := r.cluster(ctx, id, newRec.Translations)
+	if err != nil {
+		return nil, err
+	}
+	siblings := newTouched()
+	for _, s := range append(siblingsBefore, siblingsAfter...) {
+		siblings.articles[s] = true
+	}
+	if rendered && !slices.Equal(linked, siblingsAfter) {
+		siblings.articles[id] = true
+	}
 	if err := r.flush(ctx, siblings); err != nil {
 		return nil, err
 	}

@@ -213,24 +213,25 @@ func (r *Rendering) loadSource(ctx context.Context, id string) (*newsroomv1.Arti
 }
 
 // renderArticle writes an article's page, unless the bucket already holds
-// a newer revision or the retraction notice.
-func (r *Rendering) renderArticle(ctx context.Context, a *newsroomv1.Article, revision int64, links []string) error {
+// a newer revision or the retraction notice. It returns the translation
+// cluster the page links to, and whether it rendered the page.
+func (r *Rendering) renderArticle(ctx context.Context, a *newsroomv1.Article, revision int64, links []string) ([]string, bool, error) {
 	cur, err := r.pageMeta(ctx, a.Id)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if cur.status == http.StatusGone || cur.revision > revision {
-		return nil
+		return nil, false, nil
 	}
-	alts, err := r.alternates(ctx, a, links)
+	alts, siblings, err := r.alternates(ctx, a, links)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	html, err := r.pages.Article(page.ArticleView{Article: a, Revision: revision, Alternates: alts})
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	return r.put(ctx, articleKey(a.Id), contentHTML, html, map[string]string{
+	return siblings, true, r.put(ctx, articleKey(a.Id), contentHTML, html, map[string]string{
 		"revision": strconv.FormatInt(revision, 10), "status": "200"})
 }
 
@@ -245,7 +246,8 @@ func (r *Rendering) rerenderArticle(ctx context.Context, id string) error {
 	if err != nil || a == nil {
 		return err
 	}
-	return r.renderArticle(ctx, a, rec.Revision, rec.Translations)
+	_, _, err = r.renderArticle(ctx, a, rec.Revision, rec.Translations)
+	return err
 }
 
 func (r *Rendering) renderGone(ctx context.Context, id string, rec *record) error {
@@ -300,8 +302,8 @@ func (r *Rendering) cluster(ctx context.Context, id string, links []string) ([]s
 
 // alternates are the hreflang versions of a: itself, its translations
 // here (both directions, so the links are reciprocal) and the ones
-// elsewhere it names. One per language.
-func (r *Rendering) alternates(ctx context.Context, a *newsroomv1.Article, links []string) ([]page.Alternate, error) {
+// elsewhere it names. One per language. It returns the cluster too.
+func (r *Rendering) alternates(ctx context.Context, a *newsroomv1.Article, links []string) ([]page.Alternate, []string, error) {
 	self := page.EntryOf(r.cfg.Site, a)
 	out := []page.Alternate{{Language: self.Language, URL: self.URL, Self: true}}
 	have := map[string]bool{strings.ToLower(self.Language): true}
@@ -317,7 +319,7 @@ func (r *Rendering) alternates(ctx context.Context, a *newsroomv1.Article, links
 	}
 	siblings, err := r.cluster(ctx, a.Id, links)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	labels := map[string]string{}
 	for _, tr := range a.Translations {
@@ -328,7 +330,7 @@ func (r *Rendering) alternates(ctx context.Context, a *newsroomv1.Article, links
 	for _, s := range siblings {
 		rec, _, _, err := getJSON[record](ctx, r.index, recordKey(s))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if rec.live() {
 			add(rec.Entry.Language, rec.Entry.URL, labels[s])
@@ -345,7 +347,7 @@ func (r *Rendering) alternates(ctx context.Context, a *newsroomv1.Article, links
 	if len(out) > 1 {
 		slices.SortStableFunc(out[1:], func(x, y page.Alternate) int { return strings.Compare(x.Language, y.Language) })
 	}
-	return out, nil
+	return out, siblings, nil
 }
 
 // languageName is a language's name in itself ("español"), for links that
