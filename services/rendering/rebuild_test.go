@@ -222,4 +222,3 @@ func TestRebuildMatchesTheService(t *testing.T) {
 	}
 	mustContain(t, "translation", s.body("/articles/"+article(10).Id), `hreflang="es"`)
 }
-
