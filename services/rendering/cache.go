@@ -101,15 +101,10 @@ func cloneValue[T any](v T) T {
 		x.Months = maps.Clone(x.Months)
 		return any(x).(T)
 	case monthDays:
-		if x == nil {
-			return v
-		}
-		c := make(monthDays, len(x))
-		for k, d := range x {
-			d.Hours = maps.Clone(d.Hours)
-			c[k] = d
-		}
-		return any(c).(T)
+		// The days are values, and their hours maps are never changed in
+		// place (place copies the one it changes): a copy of the outer map
+		// is enough.
+		return any(maps.Clone(x)).(T)
 	}
 	return v
 }

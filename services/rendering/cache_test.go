@@ -2,9 +2,12 @@ package rendering
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -147,5 +150,76 @@ func TestReplayedPlacementWritesNothing(t *testing.T) {
 	es, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
 	if err != nil || len(es) != 1 || es[0].Headline != "First, corrected" {
 		t.Fatalf("shard holds %v (%v)", es, err)
+	}
+}
+
+// Two instances place articles into one listing at the same moment, some
+// into the same hour: the day lists and the listing meta, derived from
+// the shards, end up counting exactly what the shards hold.
+func TestConcurrentPlacementsKeepCountsExact(t *testing.T) {
+	ctx := context.Background()
+	s := natstest.Server(t, "")
+	_, js := natstest.Connect(t, s, "counts-test")
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "counts_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := &Rendering{index: newIndexKV(kv)}, &Rendering{index: newIndexKV(kv)}
+	const listing, n = "home", 48
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		slot := fmt.Sprintf("20261127%02d", i%3)
+		wg.Go(func() {
+			e := page.Entry{ID: fmt.Sprintf("a%02d", i), Headline: "Story", Updated: time.Date(2026, 11, 27, i%3, i, 0, 0, time.UTC)}
+			if _, err := r.place(ctx, listing, slot, e.ID, &e); err != nil {
+				errs <- err
+				return
+			}
+			if i%4 == 0 { // and some go again, as a revision moving out
+				if _, err := r.place(ctx, listing, slot, e.ID, nil); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	check := &Rendering{index: newIndexKV(kv)}
+	total := 0
+	days, _, _, err := getJSON[monthDays](ctx, check.index, daysKey(listing, "202611"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := range 3 {
+		slot := fmt.Sprintf("20261127%02d", h)
+		shard, _, _, err := getJSON[[]page.Entry](ctx, check.index, shardKey(listing, slot))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(shard)
+		if got := days["20261127"].Hours[slot[8:]]; got != len(shard) {
+			t.Errorf("hour %s: day list says %d, shard holds %d", slot[8:], got, len(shard))
+		}
+	}
+	if want := n - n/4; total != want {
+		t.Errorf("shards hold %d entries, want %d", total, want)
+	}
+	if days["20261127"].N != total {
+		t.Errorf("day list says %d entries, shards hold %d", days["20261127"].N, total)
+	}
+	m, _, _, err := getJSON[listMeta](ctx, check.index, listKey(listing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Months["202611"] != total {
+		t.Errorf("listing meta says %d entries, shards hold %d", m.Months["202611"], total)
 	}
 }

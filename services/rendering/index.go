@@ -95,6 +95,10 @@ func getJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T
 
 // getValue is getJSON with the bytes stored.
 func getValue[T any](ctx context.Context, kv jetstream.KeyValue, key string) (v T, raw []byte, rev uint64, found bool, err error) {
+	if m := memOf(kv); m != nil && cacheOf[T](kv) != nil {
+		v, rev, found, err = memGet[T](m, key)
+		return v, nil, rev, found, err
+	}
 	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return v, nil, 0, false, nil
@@ -193,6 +197,9 @@ func update[T any](ctx context.Context, kv jetstream.KeyValue, key string, fn fu
 // Skipping is safe because fn's result holds at the revision read: other
 // writers only ever change other articles' entries.
 func updateWrote[T any](ctx context.Context, kv jetstream.KeyValue, key string, force bool, fn func(v T, found bool) (nv T, remove bool)) (T, bool, error) {
+	if m := memOf(kv); m != nil && cacheOf[T](kv) != nil {
+		return memUpdate(m, key, force, fn)
+	}
 	var zero T
 	for attempt := 0; ; attempt++ {
 		v, raw, rev, found, err := getValue[T](ctx, kv, key)
@@ -245,6 +252,13 @@ type placed struct {
 
 // place puts e into a listing (or, with e nil, takes id out of it) in the
 // given hour slot, and rewrites the listing's meta.
+//
+// The day list is derived from the shards and the meta from the day
+// lists, and other articles of the same listing are placed at the same
+// moment (other workers, other instances). So whoever writes a derived
+// value reads its source again afterwards and writes it again if the
+// source moved meanwhile: the last writer of a source then always leaves
+// the values derived from it current, or the writer it raced does.
 func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page.Entry) (placed, error) {
 	var out placed
 	day, hour, month := slot[:8], slot[8:], slot[:6]
@@ -259,44 +273,56 @@ func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page
 	if err != nil {
 		return out, err
 	}
-	days, err := update(ctx, r.index, daysKey(listing, month), func(m monthDays, _ bool) (monthDays, bool) {
-		if m == nil {
-			m = monthDays{}
-		}
-		info, had := m[day]
-		if info.Hours == nil {
-			info.Hours = map[string]int{}
-		}
-		if len(shard) == 0 {
-			delete(info.Hours, hour)
-		} else {
-			info.Hours[hour] = len(shard)
-		}
-		info.N = 0
-		for _, n := range info.Hours {
-			info.N += n
-		}
-		// A removal is a change of the day too, so LastMod never goes
-		// back: it is the newest change, not the newest entry.
-		for _, x := range shard {
-			if x.Updated.After(info.LastMod) {
-				info.LastMod = x.Updated
+	var days monthDays
+	for again := false; ; again = true {
+		d, wrote, err := updateWrote(ctx, r.index, daysKey(listing, month), false, func(m monthDays, _ bool) (monthDays, bool) {
+			if m == nil {
+				m = monthDays{}
 			}
+			info, had := m[day]
+			info.Hours = maps.Clone(info.Hours) // shared with cached copies
+			if info.Hours == nil {
+				info.Hours = map[string]int{}
+			}
+			if len(shard) == 0 {
+				delete(info.Hours, hour)
+			} else {
+				info.Hours[hour] = len(shard)
+			}
+			info.N = 0
+			for _, n := range info.Hours {
+				info.N += n
+			}
+			// A removal is a change of the day too, so LastMod never goes
+			// back: it is the newest change, not the newest entry.
+			if t := lastMod(shard); t.After(info.LastMod) {
+				info.LastMod = t
+			}
+			if info.N == 0 {
+				delete(m, day)
+			} else {
+				m[day] = info
+			}
+			if !again { // what this placement changed, not a correction
+				out.day = had != (info.N > 0)
+			}
+			return m, len(m) == 0
+		})
+		if err != nil {
+			return out, err
 		}
-		if info.N == 0 {
-			delete(m, day)
-		} else {
-			m[day] = info
+		days = d
+		if !wrote {
+			break
 		}
-		out.day = had != (info.N > 0)
-		return m, len(m) == 0
-	})
-	if err != nil {
-		return out, err
-	}
-	total := 0
-	for _, d := range days {
-		total += d.N
+		now, _, _, err := getJSON[[]page.Entry](ctx, r.index, shardKey(listing, slot))
+		if err != nil {
+			return out, err
+		}
+		if len(now) == len(shard) && lastMod(now).Equal(lastMod(shard)) {
+			break
+		}
+		shard = now
 	}
 	title := ""
 	if e != nil {
@@ -306,26 +332,62 @@ func (r *Rendering) place(ctx context.Context, listing, slot, id string, e *page
 	}
 	// The meta is written whenever the shard was, even unchanged: its
 	// revision is how a renderer knows the listing moved while it read.
-	_, _, err = updateWrote(ctx, r.index, listKey(listing), shardWrote, func(m listMeta, found bool) (listMeta, bool) {
-		out.set = !found
-		if m.Months == nil {
-			m.Months = map[string]int{}
+	force := shardWrote
+	for again := false; ; again = true {
+		total := monthTotal(days)
+		_, wrote, err := updateWrote(ctx, r.index, listKey(listing), force, func(m listMeta, found bool) (listMeta, bool) {
+			if !again {
+				out.set = !found
+			}
+			if m.Months == nil {
+				m.Months = map[string]int{}
+			}
+			if title != "" {
+				m.Title = title
+			}
+			if total == 0 {
+				delete(m.Months, month)
+			} else {
+				m.Months[month] = total
+			}
+			if len(m.Months) == 0 && listing != string(page.KindHome) {
+				if !again {
+					out.set = found
+				}
+				return m, true
+			}
+			return m, false
+		})
+		if err != nil || !wrote {
+			return out, err
 		}
-		if title != "" {
-			m.Title = title
+		now, _, _, err := getJSON[monthDays](ctx, r.index, daysKey(listing, month))
+		if err != nil {
+			return out, err
 		}
-		if total == 0 {
-			delete(m.Months, month)
-		} else {
-			m.Months[month] = total
+		if monthTotal(now) == total {
+			return out, nil
 		}
-		if len(m.Months) == 0 && listing != string(page.KindHome) {
-			out.set = found
-			return m, true
+		days, force = now, false
+	}
+}
+
+func lastMod(es []page.Entry) time.Time {
+	var t time.Time
+	for _, x := range es {
+		if x.Updated.After(t) {
+			t = x.Updated
 		}
-		return m, false
-	})
-	return out, err
+	}
+	return t
+}
+
+func monthTotal(m monthDays) int {
+	n := 0
+	for _, d := range m {
+		n += d.N
+	}
+	return n
 }
 
 // sortEntries orders a listing newest first; ties by id, so every

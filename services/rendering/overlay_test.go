@@ -10,9 +10,9 @@ import (
 	"github.com/newsroom/newsroom/pkg/natstest"
 )
 
-// A rebuild writes its index back key by key, and leaves every key that a
-// service running meanwhile changed after the snapshot as the service
-// wrote it. A listing whose shard it writes gets its meta written too,
+// A rebuild makes its index in memory and writes it back key by key where
+// it differs from the bucket, leaving every key that a service running
+// meanwhile changed after the snapshot as the service wrote it. A listing whose shard it writes gets its meta written too,
 // even unchanged, so that a renderer reading meanwhile sees it move.
 func TestWriteBackKeepsNewerValues(t *testing.T) {
 	ctx := context.Background()
@@ -31,8 +31,8 @@ func TestWriteBackKeepsNewerValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mem.base) != 5 {
-		t.Fatalf("snapshot holds %d keys, want 5", len(mem.base))
+	if len(mem.disk) != 5 || len(mem.cur) != 0 {
+		t.Fatalf("snapshot holds %d keys and the index in memory %d, want 5 and 0", len(mem.disk), len(mem.cur))
 	}
 	// The service writes article.a after the snapshot.
 	if _, err := kv.Put(ctx, "article.a", []byte("service")); err != nil {
@@ -46,28 +46,34 @@ func TestWriteBackKeepsNewerValues(t *testing.T) {
 		return e.Revision()
 	}
 	before := metaRev()
-	// The rebuild changes a, b and the shard, deletes xref.c, creates d.
-	for _, k := range []string{"article.a", "article.b", "shard.home.2026112708"} {
-		e, err := mem.Get(ctx, k)
+	// The rebuild makes its index: a, b and the shard differ from the
+	// bucket, the listing meta is the same, xref.c is made and removed
+	// again, d is new.
+	for k, v := range map[string]string{"article.a": "rebuilt article.a", "article.b": "rebuilt article.b",
+		"shard.home.2026112708": "rebuilt shard", "list.home": "old list.home", "xref.c": "x", "article.d": "new d"} {
+		rev, err := mem.Create(ctx, k, []byte("first "+k))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := mem.Update(ctx, k, []byte("rebuilt "+k), e.Revision()); err != nil {
+		if _, err := mem.Create(ctx, k, []byte("again")); err == nil {
+			t.Errorf("%s: a create of an existing key succeeded", k)
+		}
+		if _, err := mem.Update(ctx, k, []byte(v), rev); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := mem.Update(ctx, k, []byte("stale"), e.Revision()); err == nil {
+		if _, err := mem.Update(ctx, k, []byte("stale"), rev); err == nil {
 			t.Errorf("%s: an update at an old revision succeeded", k)
 		}
 	}
 	e, _ := mem.Get(ctx, "xref.c")
+	if err := mem.deleteAt("xref.c", e.Revision()-1); err == nil {
+		t.Error("a delete at an old revision succeeded")
+	}
 	if err := mem.deleteAt("xref.c", e.Revision()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mem.Create(ctx, "article.d", []byte("new d")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mem.Create(ctx, "article.d", []byte("again")); err == nil {
-		t.Error("a create of an existing key succeeded")
+	if _, err := mem.Get(ctx, "xref.c"); err == nil {
+		t.Error("xref.c still there in memory")
 	}
 	kept, err := mem.writeBack(ctx, kv)
 	if err != nil {
@@ -77,7 +83,7 @@ func TestWriteBackKeepsNewerValues(t *testing.T) {
 		t.Errorf("%d keys kept, want 1 (article.a)", kept)
 	}
 	want := map[string]string{"article.a": "service", "article.b": "rebuilt article.b",
-		"shard.home.2026112708": "rebuilt shard.home.2026112708", "list.home": "old list.home", "article.d": "new d"}
+		"shard.home.2026112708": "rebuilt shard", "list.home": "old list.home", "article.d": "new d"}
 	for k, v := range want {
 		e, err := kv.Get(ctx, k)
 		if err != nil {
@@ -102,7 +108,7 @@ func TestOverlayLeavesNewerObjects(t *testing.T) {
 	ctx := context.Background()
 	s := natstest.Server(t, "")
 	_, js := natstest.Connect(t, s, "overlay-test")
-	obs, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "overlay_test"})
+	obs, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: SiteBucket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +117,7 @@ func TestOverlayLeavesNewerObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ov, err := overlaySite(ctx, obs)
+	ov, err := overlaySite(ctx, js, obs)
 	if err != nil {
 		t.Fatal(err)
 	}

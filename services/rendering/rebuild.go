@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/newsroom/newsroom/pkg/bus"
 )
@@ -48,6 +46,24 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 			return st, err
 		}
 	}
+	// The site is listed, then the index read, then the log's end fixed:
+	// every event whose effects the index holds is replayed, and every
+	// object a service running meanwhile writes after the listing is left
+	// as it wrote it (see siteOverlay), as is every index key it writes
+	// after the read (see writeBack).
+	began := time.Now()
+	site, err := overlaySite(ctx, r.deps.JS, r.site)
+	if err != nil {
+		return st, fmt.Errorf("rebuild: %w", err)
+	}
+	r.deps.Logger.Info("rebuild: site listed", "objects", len(site.infos), "took", time.Since(began))
+	began = time.Now()
+	mem, err := snapshotKV(ctx, r.index.KeyValue)
+	if err != nil {
+		return st, fmt.Errorf("rebuild: %w", err)
+	}
+	r.deps.Logger.Info("rebuild: index read", "keys", len(mem.disk), "took", time.Since(began))
+	began = time.Now()
 	cons, err := r.deps.JS.OrderedConsumer(ctx, bus.StreamName, jetstream.OrderedConsumerConfig{
 		FilterSubjects: ConsumerSpec().FilterSubjects,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
@@ -58,14 +74,6 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return st, fmt.Errorf("rebuild: consumer: %w", err)
-	}
-	mem, err := snapshotKV(ctx, r.index.KeyValue)
-	if err != nil {
-		return st, fmt.Errorf("rebuild: %w", err)
-	}
-	site, err := overlaySite(ctx, r.site)
-	if err != nil {
-		return st, fmt.Errorf("rebuild: %w", err)
 	}
 	// The events go through the service's own code against the index in
 	// memory, collecting what they touch; pages whose bytes change are
@@ -86,20 +94,34 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 			return st, err
 		}
 	}
+	// The article pages, each once, from the index in memory: it holds
+	// every event now, so each page has all its translations.
+	if err := replay.renderPages(ctx, replay.batch); err != nil {
+		return st, err
+	}
+	r.deps.Logger.Info("rebuild: log replayed, article pages rendered", "events", st.Events, "took", time.Since(began))
+	began = time.Now()
 	if st.Kept, err = mem.writeBack(ctx, r.index.KeyValue); err != nil {
 		return st, fmt.Errorf("rebuild: index: %w", err)
 	}
 	if st.Kept > 0 {
 		r.deps.Logger.Info("rebuild: index keys changed meanwhile by the service were left as it wrote them", "keys", st.Kept)
 	}
+	r.deps.Logger.Info("rebuild: index written back", "took", time.Since(began))
+	began = time.Now()
 	// Every listing, feed and sitemap the events touched, once, from the
-	// bucket's index as now written (and the fixed files: a new
-	// stylesheet or logo comes with new templates).
-	final := r.with(r.index, site)
-	if err := final.render(ctx, replay.batch); err != nil {
+	// index in memory (and the fixed files: a new stylesheet or logo comes
+	// with new templates). What a service wrote meanwhile stays as it is.
+	t := replay.batch
+	replay.batch = nil
+	if err := replay.render(ctx, t); err != nil {
 		return st, err
 	}
-	return st, final.writeFixed(ctx)
+	if err := replay.writeFixed(ctx); err != nil {
+		return st, err
+	}
+	r.deps.Logger.Info("rebuild: listings, feeds and sitemaps rendered", "listings", len(t.listings), "days", len(t.days), "took", time.Since(began))
+	return st, nil
 }
 
 // with is r reading and writing the given index and site.
@@ -107,84 +129,38 @@ func (r *Rendering) with(index *indexKV, site jetstream.ObjectStore) *Rendering 
 	return &Rendering{cfg: r.cfg, deps: r.deps, pub: r.pub, site: site, index: index, pages: r.pages}
 }
 
-// rebuildWorkers is how many articles a rebuild handles at once. An event
-// is a few dozen round trips to the index and the bucket, mostly spent
-// waiting, so several articles side by side keep both cores busy; the
-// events of one article stay on one worker, in the log's order.
-const rebuildWorkers = 8
-
-type rebuildEvent struct {
-	subject string
-	req     Request
-}
-
 // rebuildEvents reads the ordered consumer to its end and hands each
-// event to the worker of its article.
+// event to handle, in the log's order: the index in memory then comes out
+// as a service handling the log one event at a time leaves it (the day
+// lists' dates and the listings' titles depend on the order), and it is
+// all in memory, so one core keeps up.
 func (r *Rendering) rebuildEvents(ctx context.Context, it jetstream.MessagesContext, handle func(Request) error, st *RebuildStats, progress func(RebuildStats)) error {
-	var mu sync.Mutex
-	report := func(malformed bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		st.Events++
-		if malformed {
-			st.Malformed++
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("rebuild: %w", err)
 		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
+		req, err := decode(msg.Subject(), msg.Data())
+		if err != nil {
+			// The service dead-lettered it when it first came; a rebuild
+			// skips it the same way.
+			r.deps.Logger.Warn("rebuild: malformed event skipped", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
+			st.Malformed++
+		} else if err := handle(req); err != nil {
+			return fmt.Errorf("rebuild: %s: %w", msg.Subject(), err)
+		}
+		st.Events++
 		if progress != nil {
 			progress(*st)
 		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	workers := make([]chan rebuildEvent, rebuildWorkers)
-	for i := range workers {
-		ch := make(chan rebuildEvent, 16)
-		workers[i] = ch
-		g.Go(func() error {
-			for ev := range ch {
-				if err := handle(ev.req); err != nil {
-					return fmt.Errorf("rebuild: %s: %w", ev.subject, err)
-				}
-				report(false)
-			}
+		if md.NumPending == 0 {
 			return nil
-		})
-	}
-	g.Go(func() error {
-		defer func() {
-			for _, ch := range workers {
-				close(ch)
-			}
-		}()
-		for {
-			msg, err := it.Next(jetstream.NextContext(gctx))
-			if err != nil {
-				return fmt.Errorf("rebuild: %w", err)
-			}
-			md, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("rebuild: %w", err)
-			}
-			req, err := decode(msg.Subject(), msg.Data())
-			if err != nil {
-				// The service dead-lettered it when it first came; a
-				// rebuild skips it the same way.
-				r.deps.Logger.Warn("rebuild: malformed event skipped", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
-				report(true)
-			} else {
-				_, id, _ := bus.ParseSubject(msg.Subject())
-				f := fnv.New32a()
-				f.Write([]byte(id))
-				select {
-				case workers[f.Sum32()%rebuildWorkers] <- rebuildEvent{subject: msg.Subject(), req: req}:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			if md.NumPending == 0 {
-				return nil
-			}
 		}
-	})
-	return g.Wait()
+	}
 }
 
 // clean empties the index and removes every object of the site.

@@ -1,8 +1,9 @@
 // Package rendering publishes the newspaper: it consumes
 // news.article.enriched.<id> and news.article.retracted.<id>, renders the
 // article's page and every listing, feed and sitemap the event touches into
-// the JetStream Object Store bucket it owns, serves the site, and publishes
-// news.article.rendered.<id> before acking.
+// the JetStream Object Store bucket it owns, and serves the site. It
+// publishes news.article.rendered.<id> as soon as the article's page is
+// live, and acks once everything listing it is written too.
 //
 // What the site holds is remembered in the KV bucket rendering_index (see
 // IndexBucket), so an event re-renders only what it touches, and a stale
@@ -139,7 +140,7 @@ func ConsumerSpec() bus.ConsumerSpec {
 // the News sitemap current as time passes.
 func (r *Rendering) Run(ctx context.Context, nc *nats.Conn, opts bus.RunOptions) error {
 	spec := ConsumerSpec()
-	sub := bus.NewSubscriber(Name, r.pub, r.Handle, Decode, r.publishRendered,
+	sub := bus.NewSubscriber(Name, r.pub, r.serve, Decode, r.announce,
 		bus.SubscriberSpec(spec), bus.SubscriberLogger(r.deps.Logger), bus.SubscriberTracerProvider(r.deps.Tracer))
 	if nc != nil {
 		stop, err := bus.WatchMaxDeliveries(ctx, nc, r.pub, Name, r.deps.Logger)
@@ -175,8 +176,8 @@ func (r *Rendering) Site() page.Site { return r.cfg.Site }
 // articles older than 48 hours leave it; Run does it every NewsRefresh.
 func (r *Rendering) RefreshNews(ctx context.Context) error { return r.renderNews(ctx) }
 
-// Batch runs fn, whose handle renders each event's article page at once
-// but collects the listings, feeds, sitemaps and translation pages the
+// Batch runs fn, whose handle takes each event into the index but collects
+// the article pages, listings, feeds, sitemaps and translation pages the
 // events touch, and renders each of those once when fn returns. handle
 // never publishes a rendered event: a rebuild announces nothing, so
 // nothing is shared again. Events must not arrive through Run meanwhile.
@@ -204,6 +205,12 @@ func (r *Rendering) Batch(ctx context.Context, fn func(handle func(Request) erro
 	r.batch = newTouched()
 	r.mu.Unlock()
 	return r.render(ctx, t)
+}
+
+func (r *Rendering) batching() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.batch != nil
 }
 
 // Request is one event rendering acts on: exactly one field is set.
@@ -250,15 +257,35 @@ func decode(subject string, data []byte) (Request, error) {
 // returns the rendered event to publish, or nil when there is nothing new
 // to announce (a stale revision, a retracted article, a retraction).
 func (r *Rendering) Handle(ctx context.Context, req Request) (*newsroomv1.ArticleRendered, error) {
+	d, err := r.serve(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return d.ev, r.complete(ctx, d)
+}
+
+// done is an event whose article page is live: the rendered event to
+// announce, and the rest of its work — the listings, feeds and sitemaps,
+// the index record, its translations' pages — which must be done before
+// the message is acked. The service publishes the event first, so that
+// "rendered" (and the social posts it starts) waits for the page only,
+// not for the dozens of objects listing it; a crash before the rest is
+// done means a redelivery, which does it again.
+type done struct {
+	req  Request
+	ev   *newsroomv1.ArticleRendered
+	rest func(ctx context.Context) error
+}
+
+// serve does an event up to its article page.
+func (r *Rendering) serve(ctx context.Context, req Request) (done, error) {
 	for attempt := 0; ; attempt++ {
-		var (
-			ev  *newsroomv1.ArticleRendered
-			err error
-		)
+		d := done{req: req}
+		var err error
 		if req.Retracted != nil {
 			err = r.retract(ctx, req.Retracted)
 		} else {
-			ev, err = r.publish(ctx, req.Enriched)
+			d.ev, d.rest, err = r.publish(ctx, req.Enriched)
 		}
 		// Another instance changed this article's record meanwhile (a
 		// redelivery racing the first delivery, a retraction racing a
@@ -266,17 +293,44 @@ func (r *Rendering) Handle(ctx context.Context, req Request) (*newsroomv1.Articl
 		if errors.Is(err, errConflict) && attempt < 5 {
 			continue
 		}
-		return ev, err
+		return d, err
 	}
 }
 
-// publish renders one enriched revision.
-func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched) (*newsroomv1.ArticleRendered, error) {
+// complete does the rest of an event served, again from the start should
+// another instance change the article's record meanwhile.
+func (r *Rendering) complete(ctx context.Context, d done) error {
+	for attempt := 0; ; attempt++ {
+		if d.rest == nil {
+			return nil
+		}
+		err := d.rest(ctx)
+		if !errors.Is(err, errConflict) || attempt >= 5 {
+			return err
+		}
+		if d, err = r.serve(ctx, d.req); err != nil {
+			return err
+		}
+	}
+}
+
+// announce is the service's EncodeFunc: the rendered event as soon as the
+// page is live, then the rest, all before the ack.
+func (r *Rendering) announce(ctx context.Context, d done) error {
+	if err := r.publishRendered(ctx, d.ev); err != nil {
+		return err
+	}
+	return r.complete(ctx, d)
+}
+
+// publish renders one enriched revision's page, and returns its event and
+// what remains to be done.
+func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched) (*newsroomv1.ArticleRendered, func(context.Context) error, error) {
 	a := ev.Article
 	id := a.Id
 	rec, recRev, _, err := getJSON[record](ctx, r.index, recordKey(id))
 	if err != nil {
-		return nil, fmt.Errorf("article %s: %w", id, err)
+		return nil, nil, fmt.Errorf("article %s: %w", id, err)
 	}
 	stamp(a, ev, r.cfg.Now())
 	entry := page.EntryOf(r.cfg.Site, a)
@@ -284,15 +338,22 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 		// Never resurrect a retracted article. A revision that raced the
 		// retraction may have listed it already: take it out again.
 		_, err := r.unlist(ctx, id, &record{Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}, &rec)
-		return nil, err
+		return nil, nil, err
 	}
 	if rec.Revision > ev.Revision {
 		// A stale revision never replaces a newer page.
-		return nil, nil
+		return nil, nil, nil
 	}
-	t := newTouched()
-	if err := r.saveSource(ctx, a); err != nil {
-		return nil, err
+	cur, err := r.pageMeta(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The source of the revision on the page stays when an older one
+	// comes late (a rebuild replays every revision).
+	if cur.revision <= ev.Revision {
+		if err := r.saveSource(ctx, a); err != nil {
+			return nil, nil, err
+		}
 	}
 	newRec := record{Revision: ev.Revision, Entry: &entry, Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}
 	for _, tr := range a.Translations {
@@ -302,67 +363,79 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 	}
 	slices.Sort(newRec.Translations)
 
-	// Listings: out of the old ones (or the old day), into the new ones.
-	for _, l := range rec.Listings {
-		if rec.Slot != newRec.Slot || !slices.Contains(newRec.Listings, l) {
-			if err := r.placeAndTouch(ctx, t, l, rec.Slot, id, nil); err != nil {
-				return nil, fmt.Errorf("article %s: %w", id, err)
-			}
-		}
-	}
-	for _, l := range newRec.Listings {
-		if err := r.placeAndTouch(ctx, t, l, newRec.Slot, id, &entry); err != nil {
-			return nil, fmt.Errorf("article %s: %w", id, err)
-		}
-	}
 	// Translations: both ends of every link, so hreflang is reciprocal.
 	siblingsBefore, err := r.cluster(ctx, id, rec.Translations)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, to := range rec.Translations {
 		if !slices.Contains(newRec.Translations, to) {
 			if err := r.setXref(ctx, to, id, false); err != nil {
-				return nil, fmt.Errorf("article %s: %w", id, err)
+				return nil, nil, fmt.Errorf("article %s: %w", id, err)
 			}
 		}
 	}
 	for _, to := range newRec.Translations {
 		if err := r.setXref(ctx, to, id, true); err != nil {
-			return nil, fmt.Errorf("article %s: %w", id, err)
+			return nil, nil, fmt.Errorf("article %s: %w", id, err)
 		}
 	}
-	linked, rendered, err := r.renderArticle(ctx, a, ev.Revision, newRec.Translations)
-	if err != nil {
-		return nil, err
+	var (
+		linked   []string
+		rendered bool
+	)
+	if r.batching() {
+		// A batch renders the page at its end, once every event is in the
+		// index: with all its translations, without a page in between.
+		p := newTouched()
+		p.pages[id] = pending{article: a, revision: ev.Revision}
+		if err := r.flush(ctx, p); err != nil {
+			return nil, nil, err
+		}
+	} else if linked, rendered, err = r.renderArticleOver(ctx, cur, a, ev.Revision, newRec.Translations); err != nil {
+		return nil, nil, err
 	}
-	if err := r.flush(ctx, t); err != nil {
-		return nil, err
-	}
-	if _, err := putJSON(ctx, r.index, recordKey(id), newRec, recRev); err != nil {
-		return nil, fmt.Errorf("article %s: %w", id, err)
-	}
-	// The translations' pages read this record for their hreflang links,
-	// so they are rendered once it is written. A crash before they are
-	// means a redelivery of the same revision, which renders them again.
-	// The cluster is read again now that the record is written: a
-	// translation handled at the same moment (another worker, another
-	// instance) may have missed this record, and this page may have
-	// missed it; of two such events at least one sees the other's record
-	// here, and it renders both pages again.
-	siblingsAfter, err := r.cluster(ctx, id, newRec.Translations)
-	if err != nil {
-		return nil, err
-	}
-	siblings := newTouched()
-	for _, s := range append(siblingsBefore, siblingsAfter...) {
-		siblings.articles[s] = true
-	}
-	if rendered && !slices.Equal(linked, siblingsAfter) {
-		siblings.articles[id] = true
-	}
-	if err := r.flush(ctx, siblings); err != nil {
-		return nil, err
+	rest := func(ctx context.Context) error {
+		// Listings: out of the old ones (or the old day), into the new ones.
+		t := newTouched()
+		for _, l := range rec.Listings {
+			if rec.Slot != newRec.Slot || !slices.Contains(newRec.Listings, l) {
+				if err := r.placeAndTouch(ctx, t, l, rec.Slot, id, nil); err != nil {
+					return fmt.Errorf("article %s: %w", id, err)
+				}
+			}
+		}
+		for _, l := range newRec.Listings {
+			if err := r.placeAndTouch(ctx, t, l, newRec.Slot, id, &entry); err != nil {
+				return fmt.Errorf("article %s: %w", id, err)
+			}
+		}
+		if err := r.flush(ctx, t); err != nil {
+			return err
+		}
+		if _, err := putJSON(ctx, r.index, recordKey(id), newRec, recRev); err != nil {
+			return fmt.Errorf("article %s: %w", id, err)
+		}
+		// The translations' pages read this record for their hreflang
+		// links, so they are rendered once it is written. A crash before
+		// they are means a redelivery of the same revision, which renders
+		// them again. The cluster is read again now that the record is
+		// written: a translation handled at the same moment (another
+		// worker, another instance) may have missed this record, and this
+		// page may have missed it; of two such events at least one sees
+		// the other's record here, and it renders both pages again.
+		siblingsAfter, err := r.cluster(ctx, id, newRec.Translations)
+		if err != nil {
+			return err
+		}
+		siblings := newTouched()
+		for _, s := range append(siblingsBefore, siblingsAfter...) {
+			siblings.articles[s] = true
+		}
+		if rendered && !slices.Equal(linked, siblingsAfter) {
+			siblings.articles[id] = true
+		}
+		return r.flush(ctx, siblings)
 	}
 	return &newsroomv1.ArticleRendered{
 		EventId:    bus.MsgID(id, ev.Revision, bus.EventRendered),
@@ -373,7 +446,7 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 		AcceptedAt: ev.AcceptedAt,
 		Url:        entry.URL,
 		ObjectKey:  articleKey(id),
-	}, nil
+	}, rest, nil
 }
 
 // stamp fills the times an article page needs from the event when the

@@ -72,22 +72,38 @@ func listingObject(l page.Listing, feedName string) string {
 
 // touched is what an event changed and must be re-rendered.
 type touched struct {
-	listings     map[string]bool
-	days         map[string]bool
+	listings map[string]bool
+	days     map[string]bool
+	// articles are pages to render again from their stored source (their
+	// translations changed); pages are a batch's article pages put off
+	// until every event is in the index, so that each is rendered once,
+	// with all its translations.
 	articles     map[string]bool
+	pages        map[string]pending
 	news         bool
 	pagesSitemap bool
 	sitemapIndex bool
 }
 
+// pending is an article page a batch renders at its end.
+type pending struct {
+	article  *newsroomv1.Article
+	revision int64
+}
+
 func newTouched() *touched {
-	return &touched{listings: map[string]bool{}, days: map[string]bool{}, articles: map[string]bool{}}
+	return &touched{listings: map[string]bool{}, days: map[string]bool{}, articles: map[string]bool{}, pages: map[string]pending{}}
 }
 
 func (t *touched) merge(o *touched) {
 	maps.Copy(t.listings, o.listings)
 	maps.Copy(t.days, o.days)
 	maps.Copy(t.articles, o.articles)
+	for id, p := range o.pages {
+		if p.revision >= t.pages[id].revision {
+			t.pages[id] = p
+		}
+	}
 	t.news = t.news || o.news
 	t.pagesSitemap = t.pagesSitemap || o.pagesSitemap
 	t.sitemapIndex = t.sitemapIndex || o.sitemapIndex
@@ -113,10 +129,8 @@ func (r *Rendering) flush(ctx context.Context, t *touched) error {
 const renderParallel = 8
 
 func (r *Rendering) render(ctx context.Context, t *touched) error {
-	for _, id := range slices.Sorted(maps.Keys(t.articles)) {
-		if err := r.rerenderArticle(ctx, id); err != nil {
-			return err
-		}
+	if err := r.renderPages(ctx, t); err != nil {
+		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(renderParallel)
@@ -220,6 +234,11 @@ func (r *Rendering) renderArticle(ctx context.Context, a *newsroomv1.Article, re
 	if err != nil {
 		return nil, false, err
 	}
+	return r.renderArticleOver(ctx, cur, a, revision, links)
+}
+
+// renderArticleOver is renderArticle with the page's meta read already.
+func (r *Rendering) renderArticleOver(ctx context.Context, cur pageMeta, a *newsroomv1.Article, revision int64, links []string) ([]string, bool, error) {
 	if cur.status == http.StatusGone || cur.revision > revision {
 		return nil, false, nil
 	}
@@ -235,18 +254,37 @@ func (r *Rendering) renderArticle(ctx context.Context, a *newsroomv1.Article, re
 		"revision": strconv.FormatInt(revision, 10), "status": "200"})
 }
 
-// rerenderArticle renders a live article's page again from its stored
-// source, as its translation siblings changed.
-func (r *Rendering) rerenderArticle(ctx context.Context, id string) error {
-	rec, _, found, err := getJSON[record](ctx, r.index, recordKey(id))
-	if err != nil || !found || !rec.live() {
-		return err
+// renderPages renders the article pages t names, each live one once,
+// with its translations as the index has them now, and takes them out
+// of t.
+func (r *Rendering) renderPages(ctx context.Context, t *touched) error {
+	ids := slices.Sorted(maps.Keys(t.articles))
+	for id := range t.pages {
+		if !t.articles[id] {
+			ids = append(ids, id)
+		}
 	}
-	a, err := r.loadSource(ctx, id)
-	if err != nil || a == nil {
-		return err
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(renderParallel)
+	for _, id := range ids {
+		g.Go(func() error {
+			rec, _, found, err := getJSON[record](gctx, r.index, recordKey(id))
+			if err != nil || !found || !rec.live() {
+				return err
+			}
+			a := t.pages[id].article
+			if a == nil || t.pages[id].revision != rec.Revision {
+				if a, err = r.loadSource(gctx, id); err != nil || a == nil {
+					return err
+				}
+			}
+			_, _, err = r.renderArticle(gctx, a, rec.Revision, rec.Translations)
+			return err
+		})
 	}
-	_, _, err = r.renderArticle(ctx, a, rec.Revision, rec.Translations)
+	err := g.Wait()
+	clear(t.articles)
+	clear(t.pages)
 	return err
 }
 
