@@ -370,6 +370,35 @@ func TestConsumer(t *testing.T) {
 	publish(bus.EventEnriched, &newsroomv1.ArticleEnriched{EventId: "e1", ArticleId: a.Id, Revision: 1, OccurredAt: timestamppb.New(t0), Article: a}, 1)
 	waitFor(t, func() bool { return s.status("/articles/"+a.Id) == http.StatusOK })
 	waitFor(t, func() bool { return countSubject(t, s, bus.Subject(bus.EventRendered, a.Id)) == 1 })
+	// "rendered" goes out once the page is stored, before the listings
+	// (what the social posts wait for is the page alone); the message is
+	// acked only once the listings are written too.
+	waitFor(t, func() bool { return pendingAcks(t, s) == 0 })
+	mustContain(t, "home page once acked", s.body("/"), a.Id)
+	obj, err := s.js.ObjectStore(ctx, rendering.SiteBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageInfo, err := obj.GetInfo(ctx, "articles/"+a.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	homeInfo, err := obj.GetInfo(ctx, "index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.js.Stream(ctx, bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := st.GetLastMsgForSubject(ctx, bus.Subject(bus.EventRendered, a.Id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pageInfo.ModTime.Before(ev.Time) || !ev.Time.Before(homeInfo.ModTime) {
+		t.Errorf("page stored %s, rendered published %s, home page stored %s: want that order",
+			pageInfo.ModTime.Format(time.StampMicro), ev.Time.Format(time.StampMicro), homeInfo.ModTime.Format(time.StampMicro))
+	}
 
 	publish(bus.EventRetracted, &newsroomv1.ArticleRetracted{EventId: "r2", ArticleId: a.Id, Revision: 2, OccurredAt: timestamppb.New(t0), Reason: "Pulled."}, 2)
 	waitFor(t, func() bool { return s.status("/articles/"+a.Id) == http.StatusGone })
@@ -378,6 +407,20 @@ func TestConsumer(t *testing.T) {
 	if n := countSubject(t, s, bus.Subject(bus.EventRendered, a.Id)); n != 1 {
 		t.Errorf("%d rendered events, want 1 (a retraction announces nothing)", n)
 	}
+}
+
+// pendingAcks is how many messages rendering's consumer has not acked.
+func pendingAcks(t *testing.T, s *site) int {
+	t.Helper()
+	c, err := s.js.Consumer(context.Background(), bus.StreamName, rendering.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.NumAckPending + int(info.NumPending)
 }
 
 func waitFor(t *testing.T, ok func() bool) {
