@@ -20,12 +20,7 @@ import (
 // what update hands out never changes what is cached.
 func TestIndexCacheNeverStale(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Server(t, "")
-	_, js := natstest.Connect(t, s, "cache-test")
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "cache_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := testKV(t, "cache_test")
 	a, b := newIndexKV(kv), newIndexKV(kv)
 	const key = "shard.home.2026112708"
 	ids := func(es []page.Entry) []string {
@@ -107,12 +102,7 @@ func TestIndexCacheNeverStale(t *testing.T) {
 // shard and the listing's meta, whose revision is how renderers notice.
 func TestReplayedPlacementWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Server(t, "")
-	_, js := natstest.Connect(t, s, "replay-test")
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "replay_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := testKV(t, "replay_test")
 	r := &Rendering{index: newIndexKV(kv)}
 	const listing, slot = "home", "2026112708"
 	e := page.Entry{ID: "a", Headline: "First"}
@@ -158,12 +148,7 @@ func TestReplayedPlacementWritesNothing(t *testing.T) {
 // the shards, end up counting exactly what the shards hold.
 func TestConcurrentPlacementsKeepCountsExact(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Server(t, "")
-	_, js := natstest.Connect(t, s, "counts-test")
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "counts_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := testKV(t, "counts_test")
 	a, b := &Rendering{index: newIndexKV(kv)}, &Rendering{index: newIndexKV(kv)}
 	const listing, n = "home", 48
 	var wg sync.WaitGroup
@@ -222,4 +207,16 @@ func TestConcurrentPlacementsKeepCountsExact(t *testing.T) {
 	if m.Months["202611"] != total {
 		t.Errorf("listing meta says %d entries, shards hold %d", m.Months["202611"], total)
 	}
+}
+
+// testKV is a fresh KV bucket on an embedded server.
+func testKV(t *testing.T, bucket string) jetstream.KeyValue {
+	t.Helper()
+	s := natstest.Server(t, "")
+	_, js := natstest.Connect(t, s, bucket)
+	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
 }

@@ -363,49 +363,26 @@ func overlaySite(ctx context.Context, js jetstream.JetStream, obs jetstream.Obje
 	// (5 s), which a bucket of tens of thousands of objects, much
 	// rewritten, outlasts: the server walks the stream to find each
 	// object's last meta. Here the walk has the rebuild's time.
-	name := "OBJ_" + SiteBucket
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	cons, err := js.OrderedConsumer(cctx, name, jetstream.OrderedConsumerConfig{
+	err := readToEnd(cctx, js, "OBJ_"+SiteBucket, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"$O." + SiteBucket + ".M.>"},
 		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("site: %w", err)
-	}
-	info, err := cons.Info(cctx)
-	if err != nil {
-		return nil, fmt.Errorf("site: %w", err)
-	}
-	if info.NumPending == 0 {
-		return s, nil
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return nil, fmt.Errorf("site: %w", err)
-	}
-	defer it.Stop()
-	for {
-		msg, err := it.Next(jetstream.NextContext(cctx))
-		if err != nil {
-			return nil, fmt.Errorf("site: %w", err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return nil, fmt.Errorf("site: %w", err)
-		}
+	}, func(msg jetstream.Msg, md *jetstream.MsgMetadata) error {
 		var oi jetstream.ObjectInfo
 		if err := json.Unmarshal(msg.Data(), &oi); err != nil {
-			return nil, fmt.Errorf("site: object info %s: %w", msg.Subject(), err)
+			return fmt.Errorf("object info %s: %w", msg.Subject(), err)
 		}
 		if !oi.Deleted {
 			oi.ModTime = md.Timestamp
 			s.infos[oi.Name] = &oi
 		}
-		if md.NumPending == 0 {
-			return s, nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
 	}
+	return s, nil
 }
 
 func (s *siteOverlay) GetInfo(_ context.Context, name string, _ ...jetstream.GetObjectInfoOpt) (*jetstream.ObjectInfo, error) {

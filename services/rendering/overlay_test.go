@@ -16,12 +16,7 @@ import (
 // even unchanged, so that a renderer reading meanwhile sees it move.
 func TestWriteBackKeepsNewerValues(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Server(t, "")
-	_, js := natstest.Connect(t, s, "writeback-test")
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "writeback_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := testKV(t, "writeback_test")
 	for _, k := range []string{"article.a", "article.b", "shard.home.2026112708", "list.home", "xref.c"} {
 		if _, err := kv.Put(ctx, k, []byte("old "+k)); err != nil {
 			t.Fatal(err)

@@ -52,115 +52,112 @@ func (r *Rendering) Rebuild(ctx context.Context, o RebuildOptions) (RebuildStats
 	// as it wrote it (see siteOverlay), as is every index key it writes
 	// after the read (see writeBack).
 	began := time.Now()
+	phase := func(msg string, args ...any) {
+		r.deps.Logger.Info("rebuild: "+msg, append(args, "took", time.Since(began))...)
+		began = time.Now()
+	}
 	site, err := overlaySite(ctx, r.deps.JS, r.site)
 	if err != nil {
 		return st, fmt.Errorf("rebuild: %w", err)
 	}
-	r.deps.Logger.Info("rebuild: site listed", "objects", len(site.infos), "took", time.Since(began))
-	began = time.Now()
+	phase("site listed", "objects", len(site.infos))
 	mem, err := snapshotKV(ctx, r.index.KeyValue)
 	if err != nil {
 		return st, fmt.Errorf("rebuild: %w", err)
 	}
-	r.deps.Logger.Info("rebuild: index read", "keys", len(mem.disk), "took", time.Since(began))
-	began = time.Now()
-	cons, err := r.deps.JS.OrderedConsumer(ctx, bus.StreamName, jetstream.OrderedConsumerConfig{
-		FilterSubjects: ConsumerSpec().FilterSubjects,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return st, fmt.Errorf("rebuild: consumer: %w", err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return st, fmt.Errorf("rebuild: consumer: %w", err)
-	}
+	phase("index read", "keys", len(mem.disk))
 	// The events go through the service's own code against the index in
-	// memory, collecting what they touch; pages whose bytes change are
-	// written as they come.
+	// memory, collecting what they touch: the article pages, listings,
+	// feeds and sitemaps are rendered once each when all are in.
 	replay := r.with(newIndexKV(mem), site)
 	replay.batch = newTouched()
-	if info.NumPending > 0 {
-		it, err := cons.Messages()
-		if err != nil {
-			return st, fmt.Errorf("rebuild: %w", err)
-		}
-		err = r.rebuildEvents(ctx, it, func(req Request) error {
-			_, err := replay.Handle(ctx, req)
-			return err
-		}, &st, o.Progress)
-		it.Stop()
-		if err != nil {
-			return st, err
-		}
-	}
-	// The article pages, each once, from the index in memory: it holds
-	// every event now, so each page has all its translations.
-	if err := replay.renderPages(ctx, replay.batch); err != nil {
-		return st, err
-	}
-	r.deps.Logger.Info("rebuild: log replayed, article pages rendered", "events", st.Events, "took", time.Since(began))
-	began = time.Now()
-	if st.Kept, err = mem.writeBack(ctx, r.index.KeyValue); err != nil {
-		return st, fmt.Errorf("rebuild: index: %w", err)
-	}
-	if st.Kept > 0 {
-		r.deps.Logger.Info("rebuild: index keys changed meanwhile by the service were left as it wrote them", "keys", st.Kept)
-	}
-	r.deps.Logger.Info("rebuild: index written back", "took", time.Since(began))
-	began = time.Now()
-	// Every listing, feed and sitemap the events touched, once, from the
-	// index in memory (and the fixed files: a new stylesheet or logo comes
-	// with new templates). What a service wrote meanwhile stays as it is.
-	t := replay.batch
-	replay.batch = nil
-	if err := replay.render(ctx, t); err != nil {
-		return st, err
-	}
-	if err := replay.writeFixed(ctx); err != nil {
-		return st, err
-	}
-	r.deps.Logger.Info("rebuild: listings, feeds and sitemaps rendered", "listings", len(t.listings), "days", len(t.days), "took", time.Since(began))
-	return st, nil
-}
-
-// with is r reading and writing the given index and site.
-func (r *Rendering) with(index *indexKV, site jetstream.ObjectStore) *Rendering {
-	return &Rendering{cfg: r.cfg, deps: r.deps, pub: r.pub, site: site, index: index, pages: r.pages}
-}
-
-// rebuildEvents reads the ordered consumer to its end and hands each
-// event to handle, in the log's order: the index in memory then comes out
-// as a service handling the log one event at a time leaves it (the day
-// lists' dates and the listings' titles depend on the order), and it is
-// all in memory, so one core keeps up.
-func (r *Rendering) rebuildEvents(ctx context.Context, it jetstream.MessagesContext, handle func(Request) error, st *RebuildStats, progress func(RebuildStats)) error {
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			return fmt.Errorf("rebuild: %w", err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return fmt.Errorf("rebuild: %w", err)
-		}
+	err = readToEnd(ctx, r.deps.JS, bus.StreamName, jetstream.OrderedConsumerConfig{
+		FilterSubjects: ConsumerSpec().FilterSubjects,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}, func(msg jetstream.Msg, md *jetstream.MsgMetadata) error {
+		// Handled in the log's order: the index in memory then comes out
+		// as a service handling the log one event at a time leaves it
+		// (the day lists' dates and the listings' titles depend on the
+		// order), and it is all in memory, so one core keeps up.
 		req, err := decode(msg.Subject(), msg.Data())
 		if err != nil {
 			// The service dead-lettered it when it first came; a rebuild
 			// skips it the same way.
 			r.deps.Logger.Warn("rebuild: malformed event skipped", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
 			st.Malformed++
-		} else if err := handle(req); err != nil {
-			return fmt.Errorf("rebuild: %s: %w", msg.Subject(), err)
+		} else if _, err := replay.Handle(ctx, req); err != nil {
+			return fmt.Errorf("%s: %w", msg.Subject(), err)
 		}
 		st.Events++
-		if progress != nil {
-			progress(*st)
+		if o.Progress != nil {
+			o.Progress(st)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("rebuild: %w", err)
+	}
+	phase("log replayed", "events", st.Events)
+	if st.Kept, err = mem.writeBack(ctx, r.index.KeyValue); err != nil {
+		return st, fmt.Errorf("rebuild: index: %w", err)
+	}
+	phase("index written back", "kept_as_the_service_wrote_them", st.Kept)
+	// Every article page, listing, feed and sitemap the events touched,
+	// once, from the index in memory (and the fixed files: a new
+	// stylesheet or logo comes with new templates). What a service wrote
+	// meanwhile stays as it is.
+	t := replay.batch
+	if err := replay.render(ctx, t); err != nil {
+		return st, err
+	}
+	if err := replay.writeFixed(ctx); err != nil {
+		return st, err
+	}
+	phase("pages, listings, feeds and sitemaps rendered", "listings", len(t.listings), "days", len(t.days))
+	return st, nil
+}
+
+// readToEnd reads a stream through an ephemeral ordered consumer, from
+// where cfg says up to the last message when it starts, handing each to
+// fn.
+func readToEnd(ctx context.Context, js jetstream.JetStream, stream string, cfg jetstream.OrderedConsumerConfig, fn func(jetstream.Msg, *jetstream.MsgMetadata) error) error {
+	cons, err := js.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	if info.NumPending == 0 {
+		return nil
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return err
+		}
+		if err := fn(msg, md); err != nil {
+			return err
 		}
 		if md.NumPending == 0 {
 			return nil
 		}
 	}
+}
+
+// with is r reading and writing the given index and site.
+func (r *Rendering) with(index *indexKV, site jetstream.ObjectStore) *Rendering {
+	return &Rendering{cfg: r.cfg, deps: r.deps, pub: r.pub, site: site, index: index, pages: r.pages}
 }
 
 // clean empties the index and removes every object of the site.
