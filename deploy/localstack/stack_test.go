@@ -113,7 +113,9 @@ func TestKillAndRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.NumPending >= 1 {
+		// Waiting: not delivered yet, or delivered to a pull request the
+		// killed process left behind, until AckWait gives it back.
+		if info.NumPending+uint64(info.NumAckPending) >= 1 {
 			break
 		}
 		if ctx.Err() != nil {

@@ -105,6 +105,15 @@ func (c *Client) Post(ctx context.Context, r networks.Request) (networks.Remote,
 		return networks.Remote{}, err
 	}
 	_, data, err := c.HTTP.Do(ctx, "POST /2/tweets", req, true)
+	if duplicate(err) {
+		// X keeps no idempotency key, but refuses a tweet identical to
+		// one the account has: after an attempt whose answer was lost (or
+		// another instance's attempt racing this one), that refusal means
+		// the post is there. It carries the article's link: find it.
+		if remote, found, ferr := c.Find(ctx, r); ferr == nil && found {
+			return remote, nil
+		}
+	}
 	if err != nil {
 		return networks.Remote{}, err
 	}
@@ -117,6 +126,12 @@ func (c *Client) Post(ctx context.Context, r networks.Request) (networks.Remote,
 		return networks.Remote{}, &networks.Error{Network: compose.X, Op: "POST /2/tweets", Message: "unreadable answer", Err: err}
 	}
 	return networks.Remote{ID: out.Data.ID, URL: c.statusURL(ctx, out.Data.ID)}, nil
+}
+
+// duplicate is X's refusal of a tweet identical to one the account has.
+func duplicate(err error) bool {
+	var ne *networks.Error
+	return errors.As(err, &ne) && ne.Status == http.StatusForbidden && strings.Contains(ne.Message, "duplicate content")
 }
 
 func (c *Client) statusURL(ctx context.Context, id string) string {
