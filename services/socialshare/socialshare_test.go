@@ -471,14 +471,17 @@ func TestSpanPerNetworkPost(t *testing.T) {
 	a := testArticle("traced")
 	h.publishRendered(a, 1)
 	h.waitShared(a.Id, 1, 20*time.Second)
+	// The process span ends after the share spans, once the message is
+	// settled: wait for it too.
 	h.eventually(5*time.Second, "spans", func() bool {
-		n := 0
+		n, processed := 0, false
 		for _, sp := range h.spans.Ended() {
 			if strings.HasPrefix(sp.Name(), "share ") {
 				n++
 			}
+			processed = processed || strings.HasPrefix(sp.Name(), "process news.article.rendered")
 		}
-		return n >= len(compose.Networks)
+		return n >= len(compose.Networks) && processed
 	})
 	process := map[trace.SpanID]bool{}
 	for _, sp := range h.spans.Ended() {
