@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -236,9 +237,27 @@ func updateWrote[T any](ctx context.Context, kv jetstream.KeyValue, key string, 
 		if !errors.Is(err, errConflict) || attempt >= 50 {
 			return zero, false, err
 		}
-		if err := ctx.Err(); err != nil {
+		if err := backoff(ctx, attempt); err != nil {
 			return zero, false, err
 		}
+	}
+}
+
+// backoff waits a random moment before a writer that lost a race tries
+// again, longer the more often it lost: writers that all retry at once
+// would keep colliding on a hot key (a busy listing's meta).
+func backoff(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return ctx.Err()
+	}
+	d := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(250*time.Microsecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
