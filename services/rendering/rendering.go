@@ -1,8 +1,9 @@
 // Package rendering publishes the newspaper: it consumes
 // news.article.enriched.<id> and news.article.retracted.<id>, renders the
 // article's page and every listing, feed and sitemap the event touches into
-// the JetStream Object Store bucket it owns, serves the site, and publishes
-// news.article.rendered.<id> before acking.
+// the JetStream Object Store bucket it owns, and serves the site. It
+// publishes news.article.rendered.<id> as soon as the article's page is
+// live, and acks once everything listing it is written too.
 //
 // What the site holds is remembered in the KV bucket rendering_index (see
 // IndexBucket), so an event re-renders only what it touches, and a stale
@@ -139,7 +140,7 @@ func ConsumerSpec() bus.ConsumerSpec {
 // the News sitemap current as time passes.
 func (r *Rendering) Run(ctx context.Context, nc *nats.Conn, opts bus.RunOptions) error {
 	spec := ConsumerSpec()
-	sub := bus.NewSubscriber(Name, r.pub, r.Handle, Decode, r.publishRendered,
+	sub := bus.NewSubscriber(Name, r.pub, r.serve, Decode, r.announce,
 		bus.SubscriberSpec(spec), bus.SubscriberLogger(r.deps.Logger), bus.SubscriberTracerProvider(r.deps.Tracer))
 	if nc != nil {
 		stop, err := bus.WatchMaxDeliveries(ctx, nc, r.pub, Name, r.deps.Logger)
@@ -256,16 +257,35 @@ func decode(subject string, data []byte) (Request, error) {
 // returns the rendered event to publish, or nil when there is nothing new
 // to announce (a stale revision, a retracted article, a retraction).
 func (r *Rendering) Handle(ctx context.Context, req Request) (*newsroomv1.ArticleRendered, error) {
+	d, err := r.serve(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return d.ev, r.complete(ctx, d)
+}
+
+// done is an event whose article page is live: the rendered event to
+// announce, and the rest of its work — the listings, feeds and sitemaps,
+// the index record, its translations' pages — which must be done before
+// the message is acked. The service publishes the event first, so that
+// "rendered" (and the social posts it starts) waits for the page only,
+// not for the dozens of objects listing it; a crash before the rest is
+// done means a redelivery, which does it again.
+type done struct {
+	req  Request
+	ev   *newsroomv1.ArticleRendered
+	rest func(ctx context.Context) error
+}
+
+// serve does an event up to its article page.
+func (r *Rendering) serve(ctx context.Context, req Request) (done, error) {
 	for attempt := 0; ; attempt++ {
-		var (
-			ev   *newsroomv1.ArticleRendered
-			rest func(context.Context) error
-			err  error
-		)
+		d := done{req: req}
+		var err error
 		if req.Retracted != nil {
 			err = r.retract(ctx, req.Retracted)
-		} else if ev, rest, err = r.publish(ctx, req.Enriched); err == nil && rest != nil {
-			err = rest(ctx)
+		} else {
+			d.ev, d.rest, err = r.publish(ctx, req.Enriched)
 		}
 		// Another instance changed this article's record meanwhile (a
 		// redelivery racing the first delivery, a retraction racing a
@@ -273,13 +293,38 @@ func (r *Rendering) Handle(ctx context.Context, req Request) (*newsroomv1.Articl
 		if errors.Is(err, errConflict) && attempt < 5 {
 			continue
 		}
-		return ev, err
+		return d, err
 	}
 }
 
+// complete does the rest of an event served, again from the start should
+// another instance change the article's record meanwhile.
+func (r *Rendering) complete(ctx context.Context, d done) error {
+	for attempt := 0; ; attempt++ {
+		if d.rest == nil {
+			return nil
+		}
+		err := d.rest(ctx)
+		if !errors.Is(err, errConflict) || attempt >= 5 {
+			return err
+		}
+		if d, err = r.serve(ctx, d.req); err != nil {
+			return err
+		}
+	}
+}
+
+// announce is the service's EncodeFunc: the rendered event as soon as the
+// page is live, then the rest, all before the ack.
+func (r *Rendering) announce(ctx context.Context, d done) error {
+	if err := r.publishRendered(ctx, d.ev); err != nil {
+		return err
+	}
+	return r.complete(ctx, d)
+}
+
 // publish renders one enriched revision's page, and returns its event and
-// what remains to be done before the event is published: the listings,
-// feeds and sitemaps, the index record, its translations' pages.
+// what remains to be done.
 func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched) (*newsroomv1.ArticleRendered, func(context.Context) error, error) {
 	a := ev.Article
 	id := a.Id

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +18,10 @@ type Tweet struct {
 	Text      string
 	InReplyTo string
 	URLs      []string // expanded URLs, as entities.urls report them
-	Deleted   bool
+
+	shown string // the text as the API shows it
+
+	Deleted bool
 }
 
 // X fakes the X API v2: POST /2/tweets (OAuth 2.0 user bearer token,
@@ -36,6 +40,9 @@ type X struct {
 	byID   map[string]*Tweet
 	ids    counter
 }
+
+// xEscaper is how X's API shows a tweet's text: &, < and > escaped.
+var xEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // XUserID and XUsername are the fake account.
 const (
@@ -120,12 +127,21 @@ func (x *X) post(w http.ResponseWriter, r *http.Request) {
 			}
 			t.InReplyTo = p.ID
 		}
-		for _, u := range twittertext.ExtractURLs(in.Text, true) {
+		// What the API shows: each link shortened to a t.co one, and &,
+		// < and > escaped.
+		var shown strings.Builder
+		last := 0
+		for i, u := range twittertext.ExtractURLs(in.Text, true) {
 			t.URLs = append(t.URLs, u.URL)
+			shown.WriteString(in.Text[last:u.Start])
+			shown.WriteString("https://t.co/" + t.ID[len(t.ID)-9:] + strconv.Itoa(i%10))
+			last = u.End
 		}
+		shown.WriteString(in.Text[last:])
+		t.shown = xEscaper.Replace(shown.String())
 		x.tweets = append(x.tweets, t)
 		x.byID[t.ID] = t
-		return http.StatusCreated, map[string]any{"data": map[string]any{"id": t.ID, "text": t.Text, "edit_history_tweet_ids": []string{t.ID}}}
+		return http.StatusCreated, map[string]any{"data": map[string]any{"id": t.ID, "text": t.shown, "edit_history_tweet_ids": []string{t.ID}}}
 	})
 }
 
@@ -163,10 +179,10 @@ func (x *X) timeline(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			var urls []map[string]any
-			for _, u := range t.URLs {
-				urls = append(urls, map[string]any{"url": "https://t.co/abc", "expanded_url": u, "display_url": u})
+			for i, u := range t.URLs {
+				urls = append(urls, map[string]any{"url": "https://t.co/" + t.ID[len(t.ID)-9:] + strconv.Itoa(i%10), "expanded_url": u, "display_url": u})
 			}
-			data = append(data, map[string]any{"id": t.ID, "text": t.Text, "entities": map[string]any{"urls": urls}})
+			data = append(data, map[string]any{"id": t.ID, "text": t.shown, "entities": map[string]any{"urls": urls}})
 		}
 		return http.StatusOK, map[string]any{"data": data, "meta": map[string]int{"result_count": len(data)}}
 	})

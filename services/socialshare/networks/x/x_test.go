@@ -40,6 +40,21 @@ func TestDuplicateContentIsTheEarlierPost(t *testing.T) {
 	if n := len(fake.Tweets()); n != 1 {
 		t.Errorf("%d tweets, want 1", n)
 	}
+	// A link X does not extract (a loopback host, no top-level domain)
+	// is found by the tweet's text, which X keeps as posted.
+	local := "http://127.0.0.1:8080/articles/a-3"
+	lreq := networks.Request{ArticleID: "a-3", Key: "k3", CreatedAt: time.Now(),
+		Post: compose.Post{Network: compose.X, Text: "Fish & chips " + local, Link: local}}
+	lfirst, err := newClient().Post(context.Background(), lreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lsecond, err := newClient().Post(context.Background(), lreq); err != nil || lsecond.ID != lfirst.ID {
+		t.Errorf("second post of a tweet with a loopback link: %+v, %v; want the first tweet %q", lsecond, err, lfirst.ID)
+	}
+	if n := len(fake.Tweets()); n != 2 {
+		t.Errorf("%d tweets, want 2", n)
+	}
 	// Another article's identical text is not ours: the refusal stands.
 	other := req
 	other.ArticleID, other.Post.Link = "a-2", "https://news.example.com/articles/a-2?utm_source=x"
