@@ -164,6 +164,8 @@ func startForBench(ctx context.Context, env func(string) string, connect bench.C
 
 type benchPipeline struct{ p *pipeline }
 
-func (b benchPipeline) Handler() http.Handler                  { return b.p.handler() }
-func (b benchPipeline) RunConsumers(ctx context.Context) error { return b.p.runConsumers(ctx) }
-func (b benchPipeline) Close()                                 { b.p.close() }
+func (b benchPipeline) Handler() http.Handler { return b.p.handler() }
+func (b benchPipeline) RunConsumers(ctx context.Context, only ...string) error {
+	return b.p.runConsumers(ctx, only...)
+}
+func (b benchPipeline) Close() { b.p.close() }

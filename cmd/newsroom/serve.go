@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -331,7 +332,7 @@ func (p *pipeline) run(ctx context.Context, ln net.Listener) error {
 }
 
 // runConsumers runs every service's consumer until ctx ends.
-func (p *pipeline) runConsumers(ctx context.Context) error {
+func (p *pipeline) runConsumers(ctx context.Context, only ...string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	consumers := []struct {
 		name string
@@ -343,6 +344,9 @@ func (p *pipeline) runConsumers(ctx context.Context) error {
 		{socialshare.Name, p.socialshare.Run},
 	}
 	for _, c := range consumers {
+		if len(only) > 0 && !slices.Contains(only, c.name) {
+			continue
+		}
 		g.Go(func() error {
 			if err := c.run(gctx, p.conns[c.name], bus.RunOptions{Finalizer: p.metrics.Observer(c.name), AckWait: p.ackWait}); err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)

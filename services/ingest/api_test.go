@@ -1,16 +1,20 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/newsroom/newsroom/pkg/bus"
@@ -390,5 +394,56 @@ func TestLargestEvalPageAccepted(t *testing.T) {
 	resp := e.submit("text/html", page)
 	if evs := e.submitted(resp.ID); len(evs) != 1 || len(evs[0].Article.Body) != len(page) {
 		t.Fatalf("page not stored whole")
+	}
+}
+
+// A create is answered before the status view holds it (ingest's consumer
+// projects it from the log): its status is read from the log meanwhile,
+// and is what the consumer then writes.
+func TestStatusOfACreateBeforeItIsProjected(t *testing.T) {
+	e := startEnvWith(t, "", Config{}, true) // the API alone: nothing projects
+	e.submit("application/json", []byte(`{"id": "fresh", "headline": "Fresh story", "body": "b", "correction": "Spelling."}`))
+	e.submit("application/json", []byte(`{"id": "later", "headline": "Held story", "body": "b", "publish_at": "2030-03-02T09:00:00Z"}`))
+	kv, err := e.js.KeyValue(context.Background(), StatusBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(context.Background(), "fresh"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("the status view holds the create already (%v): this test reads nothing from the log", err)
+	}
+	fromLog := map[string]Status{"fresh": e.status("fresh"), "later": e.status("later")}
+	if st := fromLog["fresh"]; st.Revision != 1 || st.State != StateProcessing || st.Headline != "Fresh story" ||
+		len(st.Revisions) != 1 || st.Revisions[0].Stages.Submitted == nil || st.Revisions[0].Editor == "" || st.Revisions[0].Correction != "Spelling." {
+		t.Errorf("status from the log: %+v", st)
+	}
+	if st := fromLog["later"]; st.State != StateScheduled || len(st.Revisions) != 1 || st.Revisions[0].ScheduledFor == nil {
+		t.Errorf("held create from the log: %+v", st)
+	}
+	// The id is taken, though the view does not know it yet.
+	if rec := e.do("POST", "/v1/articles", deskToken, "application/json", []byte(`{"id": "fresh", "headline": "h", "body": "b"}`)); rec.Code != http.StatusConflict {
+		t.Errorf("second create of the id: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do("GET", "/v1/articles/none", readerToken, "", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown id: %d", rec.Code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.ing.Run(ctx, e.nc, bus.RunOptions{}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for id, want := range fromLog {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if _, err := kv.Get(context.Background(), id); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never projected", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := e.status(id); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: projected status differs from the one read from the log:\n%+v\n%+v", id, got, want)
+		}
 	}
 }

@@ -328,13 +328,14 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 	if a == nil {
 		return SubmitResponse{}, problem.New(http.StatusBadRequest, "invalid", "No article", "The request holds no article.")
 	}
-	// An id made here is new: its log is empty, and the compare-and-set
-	// below (last sequence 0) proves it, so the first attempt needs no
-	// read of the log. One NATS round trip less per create.
-	generated := a.Id == ""
-	if generated {
+	// A create expects an empty log (an id made here has one): the
+	// compare-and-set below (last sequence 0) proves it, so the first
+	// attempt needs no read of the log. If the id is taken, the write
+	// fails and the second attempt reads the log and says so.
+	if a.Id == "" {
 		a.Id = newID(a.Headline, s.cfg.Now())
 	}
+	fresh := req.Create
 	id := a.Id
 	now := s.cfg.Now()
 	a.Url = s.PageURL(id)
@@ -349,7 +350,7 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 	var seenRevision int64 = -1
 	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
 		var l articleLog
-		if !generated || attempt > 0 {
+		if !fresh || attempt > 0 {
 			var err error
 			if l, err = s.readLog(ctx, id); err != nil {
 				return SubmitResponse{}, unavailable(err)
@@ -394,11 +395,17 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 		if err != nil {
 			return SubmitResponse{}, unavailable(err)
 		}
-		// The PubAck makes the revision durable; the status view follows. A
-		// failure here is repaired by the status consumer replaying the
-		// event.
-		if err := s.recordSubmitted(ctx, event, ev); err != nil {
-			s.log.WarnContext(ctx, "status view not updated at submit; the status consumer will", "article_id", id, "err", err)
+		// The PubAck makes the revision durable; the status view follows
+		// from the status consumer. A new revision of a known article is
+		// written to it here too, so that its status shows the revision
+		// as soon as the answer does; a new article's status is read from
+		// the log until the consumer has projected it (see Status), which
+		// spares a create its second round trip. A failure here is
+		// repaired by the consumer too.
+		if !fresh || attempt > 0 {
+			if err := s.recordSubmitted(ctx, event, ev); err != nil {
+				s.log.WarnContext(ctx, "status view not updated at submit; the status consumer will", "article_id", id, "err", err)
+			}
 		}
 		resp := SubmitResponse{ID: id, Revision: rev, State: "processing", URL: a.Url, StatusURL: s.statusURL(id)}
 		if held {

@@ -286,6 +286,11 @@ func (s *service) getStatus(ctx context.Context, id string) (*record, uint64, er
 func (s *service) Status(ctx context.Context, id string) (Status, error) {
 	st, _, err := s.getStatus(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		// A create is answered before the status consumer projects it:
+		// until then the article's status is what its log holds.
+		st, err = s.statusFromLog(ctx, id)
+	}
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Status{}, problem.New(http.StatusNotFound, "not-found", "Article not found", fmt.Sprintf("No article %q.", id))
 	}
 	if err != nil {
@@ -343,43 +348,72 @@ func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*reco
 	}
 }
 
+// statusFromLog is the status of an article not yet in the status view,
+// made from its last events as the status consumer will make it;
+// ErrKeyNotFound if the log holds none.
+func (s *service) statusFromLog(ctx context.Context, id string) (*record, error) {
+	l, err := s.readLog(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.latest == nil {
+		return nil, jetstream.ErrKeyNotFound
+	}
+	r := &record{ID: id, URL: s.PageURL(id)}
+	event := bus.EventSubmitted
+	if l.released < l.revision {
+		event = bus.EventScheduled
+	}
+	submitted(r, event, l.latest)
+	if l.retracted != nil {
+		retracted(r, l.retracted)
+	}
+	return r, nil
+}
+
 // recordSubmitted projects a revision, released (submitted) or held
 // (scheduled).
 func (s *service) recordSubmitted(ctx context.Context, event string, ev *newsroomv1.ArticleSubmitted) error {
-	return s.updateStatusFrom(ctx, ev.ArticleId, func(r *record) {
-		rv := r.revision(ev.Revision)
-		at := ev.OccurredAt.AsTime()
-		r.touch(at)
-		rv.AcceptedAt = ev.AcceptedAt.AsTime()
-		a := ev.Article
-		if event == bus.EventSubmitted {
-			rv.Stages.Submitted = &at
-		} else if due := releaseTime(a); !due.IsZero() {
-			rv.ScheduledFor = &due
-		}
-		if a == nil {
-			return
-		}
-		rv.Editor = a.Editor
-		rv.SourceFormat = strings.ToLower(strings.TrimPrefix(a.SourceFormat.String(), "SOURCE_FORMAT_"))
-		if a.Correction != nil {
-			rv.Correction = a.Correction.Note
-		}
-		if a.Headline != "" && ev.Revision >= r.latest().Revision {
-			r.Headline = a.Headline
-		}
-		if a.Url != "" {
-			r.URL = a.Url
-		}
-	}, ev.Revision == 1)
+	return s.updateStatusFrom(ctx, ev.ArticleId, func(r *record) { submitted(r, event, ev) }, ev.Revision == 1)
+}
+
+// submitted applies a revision's event to a record.
+func submitted(r *record, event string, ev *newsroomv1.ArticleSubmitted) {
+	rv := r.revision(ev.Revision)
+	at := ev.OccurredAt.AsTime()
+	r.touch(at)
+	rv.AcceptedAt = ev.AcceptedAt.AsTime()
+	a := ev.Article
+	if event == bus.EventSubmitted {
+		rv.Stages.Submitted = &at
+	} else if due := releaseTime(a); !due.IsZero() {
+		rv.ScheduledFor = &due
+	}
+	if a == nil {
+		return
+	}
+	rv.Editor = a.Editor
+	rv.SourceFormat = strings.ToLower(strings.TrimPrefix(a.SourceFormat.String(), "SOURCE_FORMAT_"))
+	if a.Correction != nil {
+		rv.Correction = a.Correction.Note
+	}
+	if a.Headline != "" && ev.Revision >= r.latest().Revision {
+		r.Headline = a.Headline
+	}
+	if a.Url != "" {
+		r.URL = a.Url
+	}
 }
 
 func (s *service) recordRetracted(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
-	return s.updateStatus(ctx, ev.ArticleId, func(r *record) {
-		at := ev.OccurredAt.AsTime()
-		r.touch(at)
-		r.Retraction = &Retraction{At: at, Reason: ev.Reason, Editor: ev.Editor, Revision: ev.Revision}
-	})
+	return s.updateStatus(ctx, ev.ArticleId, func(r *record) { retracted(r, ev) })
+}
+
+// retracted applies a retraction to a record.
+func retracted(r *record, ev *newsroomv1.ArticleRetracted) {
+	at := ev.OccurredAt.AsTime()
+	r.touch(at)
+	r.Retraction = &Retraction{At: at, Reason: ev.Reason, Editor: ev.Editor, Revision: ev.Revision}
 }
 
 // statusEvent is an event as the status view sees it.

@@ -5,6 +5,7 @@
 package formats
 
 import (
+	"bytes"
 	"fmt"
 	"mime"
 	"net/url"
@@ -109,7 +110,7 @@ func checkBody(body []byte) []problem.FieldError {
 		return []problem.FieldError{{Field: "body", Detail: fmt.Sprintf("is larger than %d bytes", MaxBodyBytes)}}
 	case !utf8.Valid(body):
 		return []problem.FieldError{{Field: "body", Detail: "is not valid UTF-8 text"}}
-	case strings.TrimSpace(string(body)) == "":
+	case len(bytes.TrimSpace(body)) == 0:
 		return []problem.FieldError{{Field: "body", Detail: "is empty"}}
 	}
 	return nil

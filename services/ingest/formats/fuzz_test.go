@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,6 +47,28 @@ func FuzzDecoders(f *testing.F) {
 			if a.Body == "" {
 				t.Fatalf("%s: accepted an empty body", name)
 			}
+		}
+	})
+}
+
+// FuzzJSONString: the string decoder ingest uses on the common path reads
+// every valid JSON string literal exactly as encoding/json does.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{``, `plain`, `a\nb\tc\"d\\e\/f\bg\fh\ri`, `\u00e9\u0041`, `\ud83d\ude00 emoji`,
+		`\ud83d lone high`, `\ude00 lone low`, `\ud83d\u0041`, `\ud83d\ud83d\ude00`, "caf\xc3\xa9", "bad \xff byte", "\xed\xa0\x80", `\u0000`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, inner []byte) {
+		lit := append(append([]byte{'"'}, inner...), '"')
+		if !json.Valid(lit) {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(lit, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := jsonString(lit); got != want {
+			t.Fatalf("jsonString(%q) = %q, encoding/json says %q", lit, got, want)
 		}
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -45,9 +47,17 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	if errs := checkBody(body); errs != nil {
 		return nil, errs
 	}
-	top, errs := parseJSON(body)
-	if errs != nil {
-		return nil, errs
+	// One pass reads a well-formed object; anything else is read again by
+	// the slower path that says where and why it is not one.
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil || top == nil {
+		raw, errs := parseJSON(body)
+		if errs != nil {
+			return nil, errs
+		}
+		c := &checker{}
+		decodeObject(c, raw, "", nil)
+		return nil, c.errs
 	}
 	if looksLikeNinjs(top) {
 		// ninjs producers often say only application/json.
@@ -60,7 +70,7 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		minor                                                                         bool
 		bylines, images, tags, translations                                           []json.RawMessage
 	)
-	decodeObject(c, top, "", map[string]any{
+	decodeFields(c, top, "", map[string]any{
 		"id": &id, "headline": &headline, "dek": &dek, "body": &text, "body_format": &bodyFormat,
 		"bylines": &bylines, "images": &images, "tags": &tags, "section": &section, "language": &language,
 		"canonical_url": &canonical, "translations": &translations, "publish_at": &publishAt,
@@ -190,13 +200,9 @@ func parseJSON(body []byte) (json.RawMessage, []problem.FieldError) {
 
 // looksLikeNinjs: "uri" is the one property every ninjs item has, and no
 // newsroom article has; "body" is the other way round.
-func looksLikeNinjs(top json.RawMessage) bool {
-	var keys map[string]json.RawMessage
-	if json.Unmarshal(top, &keys) != nil {
-		return false
-	}
-	_, uri := keys["uri"]
-	_, body := keys["body"]
+func looksLikeNinjs(top map[string]json.RawMessage) bool {
+	_, uri := top["uri"]
+	_, body := top["body"]
 	return uri && !body
 }
 
@@ -217,6 +223,11 @@ func decodeObject(c *checker, raw json.RawMessage, path string, fields map[strin
 		c.add(where, "must be a JSON object")
 		return
 	}
+	decodeFields(c, obj, path, fields)
+}
+
+// decodeFields is decodeObject for an object already read into its keys.
+func decodeFields(c *checker, obj map[string]json.RawMessage, path string, fields map[string]any) {
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -233,10 +244,15 @@ func decodeObject(c *checker, raw json.RawMessage, path string, fields map[strin
 			}
 			continue
 		}
-		if string(obj[k]) == "null" {
+		v := obj[k]
+		if string(v) == "null" {
 			continue
 		}
-		if err := json.Unmarshal(obj[k], target); err != nil {
+		if sp, ok := target.(*string); ok && len(v) > 0 && v[0] == '"' {
+			*sp = jsonString(v) // the common case, without a second scan
+			continue
+		}
+		if err := json.Unmarshal(v, target); err != nil {
 			c.add(field, "must be %s", describe(target))
 		}
 	}
@@ -280,4 +296,81 @@ func (c *checker) timestamp(field, v string) *timestamppb.Timestamp {
 		return nil
 	}
 	return timestamppb.New(t)
+}
+
+// jsonString decodes a JSON string literal from a document already known
+// to be valid JSON, exactly as encoding/json does: escapes resolved,
+// invalid UTF-8 and lone surrogates replaced by U+FFFD.
+func jsonString(lit []byte) string {
+	s := lit[1 : len(lit)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s)
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '\\':
+			e := s[i+1]
+			i += 2
+			switch e {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r := hex4(s[i:])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						r2 = hex4(s[i+2:])
+					}
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						r = d
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default: // " \\ /
+				b = append(b, e)
+			}
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = utf8.AppendRune(b, utf8.RuneError)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return string(b)
+}
+
+// hex4 reads the four hex digits of a \\u escape.
+func hex4(s []byte) rune {
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

@@ -280,7 +280,7 @@ func (b *Bench) run(ctx context.Context) error {
 	b.rep.add(Row{ID: "Se", Name: "enrichment alone (enrich + author registry)", Value: orNaN(stages.enrichment), Unit: "articles/s", Base: "P", BaseValue: orNaN(noop)})
 	b.rep.add(Row{ID: "Sr", Name: "rendering alone (page, listings, feeds, sitemaps, index)", Value: orNaN(stages.rendering), Unit: "articles/s", Base: "P", BaseValue: orNaN(noop)})
 	b.rep.add(Row{ID: "Ss", Name: "socialshare alone (compose 6 networks, ledger; dry run)", Value: orNaN(stages.socialshare), Unit: "articles/s", Base: "P", BaseValue: orNaN(noop)})
-	b.rep.add(Row{ID: "I", Name: "ingest POST /v1/articles (all-in-one API, consumers idle)", Value: orNaN(ingestR), Unit: "req/s", Base: "B3p", BaseValue: orNaN(b3.pubAck),
+	b.rep.add(Row{ID: "I", Name: "ingest POST /v1/articles (all-in-one API; its status consumer on, the stages idle)", Value: orNaN(ingestR), Unit: "req/s", Base: "B3p", BaseValue: orNaN(b3.pubAck),
 		Target: &Target{AtLeast: true, Bound: 0.8}})
 	slowestID, slowest := "", math.NaN()
 	for _, c := range []struct {
