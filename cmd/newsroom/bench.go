@@ -87,15 +87,12 @@ func runBench(ctx context.Context, cio cmdIO, args []string) error {
 		return fmt.Errorf("the newsroom binary: %w", err)
 	}
 	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+		stop, err := startCPUProfile(*cpuprofile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
+		o.RerenderArgs = []string{"-cpuprofile", *cpuprofile + ".rerender"}
 	}
 	m := bench.WatchMachine()
 	start := time.Now()
@@ -169,3 +166,19 @@ func (b benchPipeline) RunConsumers(ctx context.Context, only ...string) error {
 	return b.p.runConsumers(ctx, only...)
 }
 func (b benchPipeline) Close() { b.p.close() }
+
+// startCPUProfile writes a CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}

@@ -45,6 +45,8 @@ flags:
   -clean   empty the rendering index and the site before rebuilding (for a
            lost or suspect index; with NEWSROOM_NATS_URL, stop the rendering
            service first: the site is empty until the rebuild ends)
+  -cpuprofile FILE
+           write a CPU profile of the rebuild (go tool pprof FILE)
 
 environment (the same as serve, so the pages come out the same):
   NEWSROOM_NATS_URL, NEWSROOM_DATA_DIR, NEWSROOM_HTTP_ADDR (the default public URL),
@@ -54,11 +56,19 @@ environment (the same as serve, so the pages come out the same):
 			fs := flag.NewFlagSet("rerender", flag.ContinueOnError)
 			fs.SetOutput(cio.stderr)
 			clean := fs.Bool("clean", false, "empty the index and the site first")
+			cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 			if err := fs.Parse(args); err != nil {
 				return errUsage(err.Error())
 			}
 			if fs.NArg() > 0 {
-				return errUsage("rerender takes no arguments besides -clean")
+				return errUsage("rerender takes no arguments besides its flags")
+			}
+			if *cpuprofile != "" {
+				stop, err := startCPUProfile(*cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer stop()
 			}
 			return rerender(ctx, cio.getenv, cio.stdout, cio.stderr, *clean)
 		},

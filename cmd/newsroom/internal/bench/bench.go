@@ -38,6 +38,8 @@ type Options struct {
 	// rerender figures run "newsroom serve" and "newsroom rerender" as
 	// processes, as an operator would.
 	Self string
+	// RerenderArgs are extra flags for "newsroom rerender" (a CPU profile).
+	RerenderArgs []string
 	// Start composes the all-in-one in this process.
 	Start StartFunc
 	// TempDir holds the servers' stores and the sites; default os.TempDir.

@@ -420,7 +420,7 @@ func containsAll(have, want []string) bool {
 // rerender runs "newsroom rerender" on dataDir (serve stopped) and
 // returns how long the process took.
 func (b *Bench) rerender(ctx context.Context, dataDir, addr string) (time.Duration, string, error) {
-	cmd := exec.CommandContext(ctx, b.opts.Self, "rerender")
+	cmd := exec.CommandContext(ctx, b.opts.Self, append([]string{"rerender"}, b.opts.RerenderArgs...)...)
 	cmd.Env = childEnv(dataDir, addr)
 	var out bytes.Buffer
 	cmd.Stdout = &out
