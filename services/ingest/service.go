@@ -402,7 +402,7 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 		// the log until the consumer has projected it (see Status), which
 		// spares a create its second round trip. A failure here is
 		// repaired by the consumer too.
-		if !fresh || attempt > 0 {
+		if !fresh {
 			if err := s.recordSubmitted(ctx, event, ev); err != nil {
 				s.log.WarnContext(ctx, "status view not updated at submit; the status consumer will", "article_id", id, "err", err)
 			}

@@ -18,10 +18,14 @@ type Tweet struct {
 	Text      string
 	InReplyTo string
 	URLs      []string // expanded URLs, as entities.urls report them
+	Deleted   bool
 
 	shown string // the text as the API shows it
+}
 
-	Deleted bool
+// tco is the i-th t.co link of a tweet, as the API shows it.
+func (t *Tweet) tco(i int) string {
+	return "https://t.co/" + t.ID[len(t.ID)-9:] + strconv.Itoa(i%10)
 }
 
 // X fakes the X API v2: POST /2/tweets (OAuth 2.0 user bearer token,
@@ -134,7 +138,7 @@ func (x *X) post(w http.ResponseWriter, r *http.Request) {
 		for i, u := range twittertext.ExtractURLs(in.Text, true) {
 			t.URLs = append(t.URLs, u.URL)
 			shown.WriteString(in.Text[last:u.Start])
-			shown.WriteString("https://t.co/" + t.ID[len(t.ID)-9:] + strconv.Itoa(i%10))
+			shown.WriteString(t.tco(i))
 			last = u.End
 		}
 		shown.WriteString(in.Text[last:])
@@ -180,7 +184,7 @@ func (x *X) timeline(w http.ResponseWriter, r *http.Request) {
 			}
 			var urls []map[string]any
 			for i, u := range t.URLs {
-				urls = append(urls, map[string]any{"url": "https://t.co/" + t.ID[len(t.ID)-9:] + strconv.Itoa(i%10), "expanded_url": u, "display_url": u})
+				urls = append(urls, map[string]any{"url": t.tco(i), "expanded_url": u, "display_url": u})
 			}
 			data = append(data, map[string]any{"id": t.ID, "text": t.shown, "entities": map[string]any{"urls": urls}})
 		}

@@ -67,14 +67,12 @@ func pipelineEnv(base string, extra map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }
 
-// startAllInOne composes the all-in-one on a fresh server and serves its
-// handler. With consumers false only ingest's API works (nothing is
-// consumed), to measure the door alone.
 // allServices runs every service's consumers in startAllInOne.
 var allServices = []string{ingest.Name, enrichment.Name, rendering.Name, socialshare.Name}
 
-// startAllInOne starts the all-in-one with the consumers of the services
-// named in consumers running.
+// startAllInOne composes the all-in-one on a fresh server and serves its
+// handler, with the consumers of the services named in consumers running
+// (none: only ingest's API works, to measure the door alone).
 func (b *Bench) startAllInOne(ctx context.Context, consumers []string, extraEnv map[string]string) (*running, error) {
 	env, err := startNATS(b.opts.TempDir)
 	if err != nil {
@@ -274,14 +272,18 @@ func (b *Bench) measureIngest(ctx context.Context, n, first int) (float64, error
 // hold nothing pending or unacknowledged, and says when that was (to the
 // few milliseconds between two looks).
 func drainedAt(ctx context.Context, js jetstream.JetStream, durables []string) (time.Time, error) {
+	consumers := make([]jetstream.Consumer, len(durables))
+	for i, d := range durables {
+		c, err := js.Consumer(ctx, bus.StreamName, d)
+		if err != nil {
+			return time.Time{}, err
+		}
+		consumers[i] = c
+	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		left := uint64(0)
-		for _, d := range durables {
-			c, err := js.Consumer(ctx, bus.StreamName, d)
-			if err != nil {
-				return time.Time{}, err
-			}
+		for _, c := range consumers {
 			info, err := c.Info(ctx)
 			if err != nil {
 				return time.Time{}, err
