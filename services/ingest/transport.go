@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -162,7 +163,7 @@ func tooLarge(limit int) *problem.Details {
 
 // readBody reads at most limit bytes, answering 413 above.
 func readBody(r *http.Request, limit int) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, int64(limit)))
+	body, err := readAll(http.MaxBytesReader(nil, r.Body, int64(limit)), r.ContentLength, limit)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, tooLarge(limit)
@@ -171,6 +172,18 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 		return nil, badRequest("Unreadable body", problem.FieldError{Field: "body", Detail: err.Error()})
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer the size the request declares (up
+// to limit), so a body is read without growing and copying its buffer.
+func readAll(r io.Reader, declared int64, limit int) ([]byte, error) {
+	if declared <= 0 || declared > int64(limit) {
+		return io.ReadAll(r)
+	}
+	// ReadFrom wants MinRead bytes free before each read, EOF included.
+	buf := bytes.NewBuffer(make([]byte, 0, declared+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // parseIfMatch reads If-Match: "3" (the revision the editor last saw).

@@ -119,7 +119,18 @@ func checkBody(body []byte) []problem.FieldError {
 // BadControl finds a control character; tabs and line breaks are allowed
 // in multi-line fields.
 func BadControl(s string, multiline bool) (rune, bool) {
-	for _, r := range s {
+	// Printable ASCII, the common case, one byte at a time; the first
+	// other byte sends the rest through the rune loop.
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f || multiline && (c == '\n' || c == '\r' || c == '\t') {
+			i++
+			continue
+		}
+		break
+	}
+	for _, r := range s[i:] {
 		if multiline && (r == '\n' || r == '\r' || r == '\t') {
 			continue
 		}
@@ -159,7 +170,7 @@ func (c *checker) text(field, v string, required bool, maxLen int, multiline boo
 		// Already wrong (a value of another type): one error is enough.
 	case required && strings.TrimSpace(v) == "":
 		c.add(field, "is required")
-	case utf8.RuneCountInString(v) > maxLen:
+	case len(v) > maxLen && utf8.RuneCountInString(v) > maxLen: // no more runes than bytes
 		c.add(field, "is longer than %d characters", maxLen)
 	default:
 		if r, ok := BadControl(v, multiline); ok {

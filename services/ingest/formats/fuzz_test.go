@@ -72,3 +72,34 @@ func FuzzJSONString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTopObject: the one-pass reader of a submission's top-level object
+// accepts exactly what encoding/json reads into a map[string]json.RawMessage,
+// with the same keys and the same bytes for each value.
+func FuzzTopObject(f *testing.F) {
+	for _, s := range []string{`{}`, ` { "a" : 1 } `, `{"a":1,"a":2}`, `{"a\u00e9":"x\"y","b":[1,-2.5e+3,true,false,null,{"c":{}}]}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":"\x"}`, `{"a":"\u12"}`, "{\"a\":\"\x01\"}", `{"a":[1,]}`, `{"a":1,}`,
+		`[1]`, `null`, `{"a":1} x`, `{"a" 1}`, `{"a":tru}`, `{"a":1e}`, "{\"a\":\"caf\xc3\xa9\",\"\xff\":1}", `{"a":{"b":[[[]]]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Add(read(f, "fixtures", "seed-article.txt"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := topObject(body)
+		var want map[string]json.RawMessage
+		wantOK := json.Unmarshal(body, &want) == nil && want != nil
+		if ok != wantOK {
+			t.Fatalf("topObject(%q) ok = %v, encoding/json %v", body, ok, wantOK)
+		}
+		if !ok {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("topObject(%q): %d keys, encoding/json %d", body, len(got), len(want))
+		}
+		for k, v := range want {
+			if g, has := got[k]; !has || string(g) != string(v) {
+				t.Fatalf("topObject(%q)[%q] = %q, encoding/json %q", body, k, g, v)
+			}
+		}
+	})
+}

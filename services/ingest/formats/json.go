@@ -48,9 +48,9 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		return nil, errs
 	}
 	// One pass reads a well-formed object; anything else is read again by
-	// the slower path that says where and why it is not one.
-	var top map[string]json.RawMessage
-	if json.Unmarshal(body, &top) != nil || top == nil {
+	// encoding/json, and by the path that says where and why it is not one.
+	top, ok := topObject(body)
+	if !ok && (json.Unmarshal(body, &top) != nil || top == nil) {
 		raw, errs := parseJSON(body)
 		if errs != nil {
 			return nil, errs
@@ -108,7 +108,9 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	for i, raw := range bylines {
 		field := fmt.Sprintf("/bylines/%d", i)
 		var name, org string
-		if json.Unmarshal(raw, &name) != nil {
+		if raw[0] == '"' {
+			name = jsonString(raw)
+		} else {
 			decodeObject(c, raw, field, map[string]any{"name": &name, "organization": &org})
 		}
 		c.text(field+"/name", name, true, 200, false)
@@ -142,11 +144,11 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	}
 	for i, raw := range tags {
 		field := fmt.Sprintf("/tags/%d", i)
-		var t string
-		if err := json.Unmarshal(raw, &t); err != nil {
+		if raw[0] != '"' {
 			c.add(field, "must be a JSON string")
 			continue
 		}
+		t := jsonString(raw)
 		c.text(field, t, true, 100, false)
 		a.Tags = append(a.Tags, &newsroomv1.Tag{Name: strings.TrimSpace(t), Type: newsroomv1.TagType_TAG_TYPE_KEYWORD,
 			Evidence: editorEvidence()})
@@ -214,8 +216,8 @@ var ninjsKeys = []string{"uri", "headlines", "bodies", "body_text", "body_html",
 // reporting each unknown key and each value of the wrong type with its JSON
 // Pointer under path. Keys are matched exactly.
 func decodeObject(c *checker, raw json.RawMessage, path string, fields map[string]any) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+	obj, ok := topObject(raw)
+	if !ok {
 		where := path
 		if where == "" {
 			where = "body"
@@ -248,8 +250,13 @@ func decodeFields(c *checker, obj map[string]json.RawMessage, path string, field
 		if string(v) == "null" {
 			continue
 		}
+		// The common cases, without a second scan.
 		if sp, ok := target.(*string); ok && len(v) > 0 && v[0] == '"' {
-			*sp = jsonString(v) // the common case, without a second scan
+			*sp = jsonString(v)
+			continue
+		}
+		if ap, ok := target.(*[]json.RawMessage); ok && len(v) > 0 && v[0] == '[' {
+			*ap = elements(v)
 			continue
 		}
 		if err := json.Unmarshal(v, target); err != nil {
@@ -308,51 +315,59 @@ func jsonString(lit []byte) string {
 	}
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c == '\\':
-			e := s[i+1]
-			i += 2
-			switch e {
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r := hex4(s[i:])
-				i += 4
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						r2 = hex4(s[i+2:])
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-						i += 6
-					} else {
-						r = utf8.RuneError
-					}
+		// The run up to the next escape, whole when it is valid UTF-8.
+		run := bytes.IndexByte(s[i:], '\\')
+		if run < 0 {
+			run = len(s) - i
+		}
+		if chunk := s[i : i+run]; utf8.Valid(chunk) {
+			b = append(b, chunk...)
+		} else {
+			for len(chunk) > 0 {
+				r, n := utf8.DecodeRune(chunk)
+				if r == utf8.RuneError && n == 1 {
+					b = utf8.AppendRune(b, utf8.RuneError)
+				} else {
+					b = append(b, chunk[:n]...)
 				}
-				b = utf8.AppendRune(b, r)
-			default: // " \\ /
-				b = append(b, e)
+				chunk = chunk[n:]
 			}
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, s[i:i+n]...)
+		}
+		i += run
+		if i == len(s) {
+			break
+		}
+		e := s[i+1]
+		i += 2
+		switch e {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := hex4(s[i:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
 			}
-			i += n
+			b = utf8.AppendRune(b, r)
+		default: // " \\ /
+			b = append(b, e)
 		}
 	}
 	return string(b)
