@@ -11,6 +11,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	kitmetrics "github.com/go-kit/kit/metrics"
@@ -71,14 +72,39 @@ const (
 type Set struct {
 	reg *prometheus.Registry
 
-	processing    kitmetrics.Histogram
-	submitToStage kitmetrics.Histogram
-	messages      kitmetrics.Counter
-	redeliveries  kitmetrics.Counter
+	// Observe's series are resolved once per label set (seriesOf):
+	// go-kit's With builds a label map on every call, and Observe runs for
+	// every message every stage settles.
+	processing, submitToStage *prometheus.HistogramVec
+	messages, redeliveries    *prometheus.CounterVec
+	series                    sync.Map // seriesKey → *settledSeries
+
 	deadLetters   kitmetrics.Counter
 	shareAttempts kitmetrics.Counter
 
 	consumers *consumerCollector
+}
+
+type seriesKey struct{ service, event, outcome string }
+
+// settledSeries is one service, event and outcome's series.
+type settledSeries struct {
+	processing, submitToStage prometheus.Observer
+	messages, redeliveries    prometheus.Counter
+}
+
+func (s *Set) seriesOf(service, event, outcome string) *settledSeries {
+	k := seriesKey{service, event, outcome}
+	if v, ok := s.series.Load(k); ok {
+		return v.(*settledSeries)
+	}
+	v, _ := s.series.LoadOrStore(k, &settledSeries{
+		processing:    s.processing.WithLabelValues(service, event, outcome),
+		messages:      s.messages.WithLabelValues(service, event, outcome),
+		redeliveries:  s.redeliveries.WithLabelValues(service, event),
+		submitToStage: s.submitToStage.WithLabelValues(service, event),
+	})
+	return v.(*settledSeries)
 }
 
 // New builds a Set with its own registry, including the Go runtime and
@@ -87,15 +113,15 @@ func New() *Set {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	histogram := func(name, help string, buckets []float64, labels ...string) kitmetrics.Histogram {
+	histogram := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
 		hv := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 		reg.MustRegister(hv)
-		return kitprometheus.NewHistogram(hv)
+		return hv
 	}
-	counter := func(name, help string, labels ...string) kitmetrics.Counter {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		cv := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 		reg.MustRegister(cv)
-		return kitprometheus.NewCounter(cv)
+		return cv
 	}
 	s := &Set{
 		reg: reg,
@@ -113,12 +139,12 @@ func New() *Set {
 		redeliveries: counter(RedeliveriesTotal,
 			"Deliveries of a message after its first: crashes, naks and AckWait expiries.",
 			"service", "event"),
-		deadLetters: counter(DeadLettersTotal,
+		deadLetters: kitprometheus.NewCounter(counter(DeadLettersTotal,
 			"Messages this process sent to its dead-letter subject, by reason (permanent, max_deliveries).",
-			"service", "event", "reason"),
-		shareAttempts: counter(ShareAttemptsTotal,
+			"service", "event", "reason")),
+		shareAttempts: kitprometheus.NewCounter(counter(ShareAttemptsTotal,
 			"Attempts to post an article to a social network, by network and outcome.",
-			"network", "outcome"),
+			"network", "outcome")),
 		consumers: &consumerCollector{},
 	}
 	reg.MustRegister(s.consumers)
@@ -153,17 +179,18 @@ func (s *Set) Observe(service string, r bus.Result) {
 	if !ok {
 		event = unknownEvent
 	}
-	s.processing.With("service", service, "event", event, "outcome", string(r.Outcome)).Observe(r.Duration.Seconds())
-	s.messages.With("service", service, "event", event, "outcome", string(r.Outcome)).Add(1)
+	series := s.seriesOf(service, event, string(r.Outcome))
+	series.processing.Observe(r.Duration.Seconds())
+	series.messages.Add(1)
 	if r.Deliveries > 1 {
-		s.redeliveries.With("service", service, "event", event).Add(1)
+		series.redeliveries.Add(1)
 	}
 	switch r.Outcome {
 	case bus.OutcomeAcked:
 		if !r.AcceptedAt.IsZero() {
 			// Clocks of different hosts may disagree by a little; a
 			// negative latency is skew, not news.
-			s.submitToStage.With("service", service, "event", event).Observe(max(time.Since(r.AcceptedAt).Seconds(), 0))
+			series.submitToStage.Observe(max(time.Since(r.AcceptedAt).Seconds(), 0))
 		}
 	case bus.OutcomeDeadLetter:
 		reason := deadLetterMaxDeliveries
