@@ -304,15 +304,17 @@ func keepInProgress(msg jetstream.Msg, interval time.Duration) (stop func()) {
 }
 
 func (s *Subscriber[Req, Resp]) settle(ctx context.Context, msg jetstream.Msg, delivered, streamSeq uint64, err error) Outcome {
-	log := s.logger.With("subject", msg.Subject(), "deliveries", delivered)
+	// Built only when something is to be said: most messages are acked.
+	logger := func() *slog.Logger { return s.logger.With("subject", msg.Subject(), "deliveries", delivered) }
 	if err == nil {
 		if aerr := msg.Ack(); aerr != nil {
-			log.ErrorContext(ctx, "ack failed; message will be redelivered", "err", aerr)
+			logger().ErrorContext(ctx, "ack failed; message will be redelivered", "err", aerr)
 			return OutcomeFailed
 		}
 		injectFault(FaultAfterAck, msg.Subject(), s.flush)
 		return OutcomeAcked
 	}
+	log := logger()
 	lastTry := s.maxDeliver > 0 && delivered >= uint64(s.maxDeliver)
 	if IsPermanent(err) || lastTry {
 		reason := err.Error()

@@ -204,7 +204,10 @@ func (r *Rendering) pageMeta(ctx context.Context, id string) (pageMeta, error) {
 }
 
 func (r *Rendering) saveSource(ctx context.Context, a *newsroomv1.Article) error {
-	b, err := proto.Marshal(a)
+	// Deterministic: the evidence is a map, which protobuf otherwise
+	// encodes in a random order, and put skips only identical bytes (a
+	// rebuild of an unchanged site wrote every source again).
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("article %s: %w", a.Id, err)
 	}
