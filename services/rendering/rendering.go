@@ -348,13 +348,6 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 	if err != nil {
 		return nil, nil, err
 	}
-	// The source of the revision on the page stays when an older one
-	// comes late (a rebuild replays every revision).
-	if cur.revision <= ev.Revision {
-		if err := r.saveSource(ctx, a); err != nil {
-			return nil, nil, err
-		}
-	}
 	newRec := record{Revision: ev.Revision, Entry: &entry, Listings: keys(entry.Listings()), Slot: slotOf(entry.Published)}
 	for _, tr := range a.Translations {
 		if tr != nil && tr.ArticleId != "" && tr.ArticleId != id && bus.ValidateArticleID(tr.ArticleId) == nil && !slices.Contains(newRec.Translations, tr.ArticleId) {
@@ -396,6 +389,18 @@ func (r *Rendering) publish(ctx context.Context, ev *newsroomv1.ArticleEnriched)
 		return nil, nil, err
 	}
 	rest := func(ctx context.Context) error {
+		// The source, which pages are rendered again from (a translation
+		// linked later), once the page is announced: until it is written,
+		// a sibling that renders this page again finds the older revision
+		// and leaves the newer page as it is, and this event renders it
+		// again below if its cluster changed. The source of the revision
+		// on the page stays when an older one comes late (a rebuild
+		// replays every revision).
+		if cur.revision <= ev.Revision {
+			if err := r.saveSource(ctx, a); err != nil {
+				return err
+			}
+		}
 		// Listings: out of the old ones (or the old day), into the new ones.
 		t := newTouched()
 		for _, l := range rec.Listings {
