@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -107,8 +108,14 @@ func closedLoop(ctx context.Context, n, workers int, do func(i int) error) (floa
 // b3Result is the HTTP baselines: a handler that reads the body and
 // answers 202, and one that also stores the body on the NEWS stream and
 // answers only after the PubAck, as ingest must.
+//
+// A third, statusView, is the PubAck handler with a consumer running that
+// writes a small record per request into a KV bucket, as any status view
+// of the submissions must: a second durable write per request, on the
+// same cores. It is no target's baseline; it says how much of ingest's
+// distance from the PubAck handler is its status view.
 type b3Result struct {
-	bare, pubAck float64
+	bare, pubAck, statusView float64
 }
 
 func measureB3(ctx context.Context, tmp string, bodies [][]byte, n int) (b3Result, error) {
@@ -155,9 +162,17 @@ func measureB3(ctx context.Context, tmp string, bodies [][]byte, n int) (b3Resul
 		_, _ = w.Write(accepted)
 	})
 	for _, m := range []struct {
-		h   http.Handler
-		out *float64
-	}{{bare, &res.bare}, {pubAck, &res.pubAck}} {
+		h      http.Handler
+		out    *float64
+		status bool
+	}{{bare, &res.bare, false}, {pubAck, &res.pubAck, false}, {pubAck, &res.statusView, true}} {
+		if m.status {
+			stopView, err := runStatusView(ctx, js)
+			if err != nil {
+				return res, err
+			}
+			defer stopView()
+		}
 		base, stop, err := serveHTTP(m.h)
 		if err != nil {
 			return res, err
@@ -173,6 +188,36 @@ func measureB3(ctx context.Context, tmp string, bodies [][]byte, n int) (b3Resul
 		}
 	}
 	return res, nil
+}
+
+// runStatusView consumes the B3 subjects from now on and writes a record
+// of each message into a KV bucket, creating its key, then acks: the least
+// a status view of the submissions does.
+func runStatusView(ctx context.Context, js jetstream.JetStream) (stop func(), err error) {
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "b3_status"})
+	if err != nil {
+		return nil, err
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
+		Durable: "b3-status", FilterSubject: bus.Subject("b3", "*"),
+		DeliverPolicy: jetstream.DeliverNewPolicy, AckPolicy: jetstream.AckExplicitPolicy,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		_, id, _ := bus.ParseSubject(msg.Subject())
+		record := `{"id":"` + id + `","revision":1,"state":"processing","accepted_bytes":` + strconv.Itoa(len(msg.Data())) + `}`
+		if _, err := kv.Create(ctx, id, []byte(record)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			_ = msg.Nak()
+			return
+		}
+		_ = msg.Ack()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cc.Stop, nil
 }
 
 // get fetches url and returns its status.
