@@ -122,13 +122,8 @@ func BadControl(s string, multiline bool) (rune, bool) {
 	// Printable ASCII, the common case, one byte at a time; the first
 	// other byte sends the rest through the rune loop.
 	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f || multiline && (c == '\n' || c == '\r' || c == '\t') {
-			i++
-			continue
-		}
-		break
+	for i < len(s) && (s[i] >= 0x20 && s[i] < 0x7f || multiline && (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
+		i++
 	}
 	for _, r := range s[i:] {
 		if multiline && (r == '\n' || r == '\r' || r == '\t') {

@@ -48,9 +48,9 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		return nil, errs
 	}
 	// One pass reads a well-formed object; anything else is read again by
-	// encoding/json, and by the path that says where and why it is not one.
+	// the path that says where and why it is not one.
 	top, ok := topObject(body)
-	if !ok && (json.Unmarshal(body, &top) != nil || top == nil) {
+	if !ok {
 		raw, errs := parseJSON(body)
 		if errs != nil {
 			return nil, errs

@@ -9,9 +9,9 @@ const maxDepth = 10000
 // topObject reads body, in one pass, as encoding/json reads it into a
 // map[string]json.RawMessage: the members of the one object it holds, keys
 // decoded, each value the exact bytes of that value, the last of a repeated
-// key kept. ok is false for anything encoding/json would not read so (not
-// JSON, not an object, trailing data); the caller then asks encoding/json,
-// which says where and why.
+// key kept. ok is false for exactly what encoding/json would not read so
+// (not JSON, not an object, trailing data); the caller then asks
+// encoding/json where and why.
 //
 // encoding/json reads an article about three times over (it checks the
 // whole document, then scans each value again as it copies it out); this
@@ -23,47 +23,21 @@ func topObject(body []byte) (map[string]json.RawMessage, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return nil, false
 	}
-	s.i++
-	s.depth = 1
 	obj := map[string]json.RawMessage{}
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-	} else {
-		for {
-			start := s.i
-			if !s.str() {
-				return nil, false
-			}
-			key := jsonString(s.b[start:s.i])
-			s.space()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return nil, false
-			}
-			s.i++
-			s.space()
-			start = s.i
-			if !s.value() {
-				return nil, false
-			}
-			obj[key] = s.b[start:s.i:s.i]
-			s.space()
-			if s.i >= len(s.b) {
-				return nil, false
-			}
-			if s.b[s.i] == '}' {
-				s.i++
-				break
-			}
-			if s.b[s.i] != ',' {
-				return nil, false
-			}
-			s.i++
-			s.space()
-		}
+	if !s.composite('}', true, func(key, value []byte) { obj[jsonString(key)] = value }) {
+		return nil, false
 	}
 	s.space()
 	return obj, s.i == len(s.b)
+}
+
+// elements splits a JSON array, already known to be well-formed, into its
+// values.
+func elements(raw []byte) []json.RawMessage {
+	s := scanner{b: raw}
+	var out []json.RawMessage
+	s.composite(']', false, func(_, value []byte) { out = append(out, value) })
+	return out
 }
 
 // scanner walks JSON text; each method advances i past what it read and
@@ -94,9 +68,9 @@ func (s *scanner) value() bool {
 	case c == '"':
 		return s.str()
 	case c == '{':
-		return s.composite('}', true)
+		return s.composite('}', true, nil)
 	case c == '[':
-		return s.composite(']', false)
+		return s.composite(']', false, nil)
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':
@@ -109,8 +83,10 @@ func (s *scanner) value() bool {
 	return false
 }
 
-// composite reads an object (members) or an array from its opening byte.
-func (s *scanner) composite(end byte, members bool) bool {
+// composite reads an object (members) or an array from its opening byte,
+// handing each member's key literal (nil in an array) and value to each,
+// if set.
+func (s *scanner) composite(end byte, members bool, each func(key, value []byte)) bool {
 	s.depth++
 	if s.depth > maxDepth {
 		return false
@@ -123,10 +99,13 @@ func (s *scanner) composite(end byte, members bool) bool {
 		return true
 	}
 	for {
+		var key []byte
 		if members {
+			start := s.i
 			if !s.str() {
 				return false
 			}
+			key = s.b[start:s.i]
 			s.space()
 			if s.i >= len(s.b) || s.b[s.i] != ':' {
 				return false
@@ -134,8 +113,12 @@ func (s *scanner) composite(end byte, members bool) bool {
 			s.i++
 			s.space()
 		}
+		start := s.i
 		if !s.value() {
 			return false
+		}
+		if each != nil {
+			each(key, s.b[start:s.i:s.i])
 		}
 		s.space()
 		if s.i >= len(s.b) {
@@ -246,29 +229,4 @@ func (s *scanner) digits() int {
 		n++
 	}
 	return n
-}
-
-// elements splits a JSON array, already known to be well-formed, into its
-// values.
-func elements(raw []byte) []json.RawMessage {
-	s := scanner{b: raw, i: 1}
-	var out []json.RawMessage
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		return out
-	}
-	for s.i < len(s.b) {
-		start := s.i
-		if !s.value() {
-			break
-		}
-		out = append(out, s.b[start:s.i:s.i])
-		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ',' {
-			break
-		}
-		s.i++
-		s.space()
-	}
-	return out
 }
