@@ -114,7 +114,21 @@ func TestRevisionReplacesPageAndRetraction(t *testing.T) {
 	if !strings.Contains(st.stdout, `"state":"retracted"`) || !strings.Contains(st.stdout, `"reason":"Published in error"`) {
 		t.Fatalf("retracted status: %s", st.stdout)
 	}
+	// socialshare withdraws the posts (dry runs here: nothing was up), and
+	// the status says so.
 	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st = runCLI(t, cliEnv, "status", id)
+		_, current, _ := strings.Cut(st.stdout, "\nrevision 2 by")
+		if strings.Contains(current, "withdrawn ") && strings.Count(current, ": deleted") == 6 && !strings.Contains(current, "dry_run") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the status does not show the posts withdrawn: %s", st.stdout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		code, body := page(id)
 		if code != http.StatusOK || !strings.Contains(body, "amended budget") {

@@ -107,8 +107,12 @@ func printStatus(w io.Writer, st ingest.Status) {
 		if rv.Correction != "" {
 			fmt.Fprintf(w, "  correction: %s\n", rv.Correction)
 		}
-		fmt.Fprintf(w, "  submitted %s  enriched %s  rendered %s  shared %s\n",
+		fmt.Fprintf(w, "  submitted %s  enriched %s  rendered %s  shared %s",
 			stamp(rv.Stages.Submitted), stamp(rv.Stages.Enriched), stamp(rv.Stages.Rendered), stamp(rv.Stages.Shared))
+		if rv.Stages.Withdrawn != nil {
+			fmt.Fprintf(w, "  withdrawn %s", stamp(rv.Stages.Withdrawn))
+		}
+		fmt.Fprintln(w)
 		if en := rv.Enrichment; en != nil {
 			for _, field := range slices.Sorted(maps.Keys(en.Evidence)) {
 				ev := en.Evidence[field]

@@ -33,6 +33,10 @@ const (
 	// time (an ArticleSubmitted, published as submitted at release). Only
 	// ingest consumes it.
 	EventScheduled = "scheduled"
+	// EventWithdrawn: socialshare dealt with every post of a retracted
+	// article (an ArticleShared holding each network's post, deleted or
+	// not). Only the status view consumes it.
+	EventWithdrawn = "withdrawn"
 )
 
 // Subject is the subject of one event of one article.

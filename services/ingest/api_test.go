@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/testtool"
@@ -266,6 +267,37 @@ func TestRevisionsAndRetraction(t *testing.T) {
 	// The view survives a rebuild from the log: the consumer's projection
 	// agrees with what the API wrote.
 	e.eventually(id, func(s Status) bool { return s.State == StateRetracted && len(s.Revisions) == 2 })
+
+	// socialshare withdraws the posts: the status view shows them deleted,
+	// and one still up as a problem.
+	withdrawnAt := time.Now().UTC().Truncate(time.Millisecond)
+	e.publish(bus.Event{Subject: bus.Subject(bus.EventWithdrawn, id), MsgID: bus.MsgID(id, 2, bus.EventWithdrawn),
+		Message: &newsroomv1.ArticleShared{ArticleId: id, Revision: 2, OccurredAt: timestamppb.New(withdrawnAt), Shares: []*newsroomv1.Share{
+			{Network: "mastodon", Status: newsroomv1.ShareStatus_SHARE_STATUS_DELETED, Attempts: 1},
+			{Network: "x", Status: newsroomv1.ShareStatus_SHARE_STATUS_FAILED, Attempts: 1, LastError: "could not delete: 403 Forbidden"},
+		}}})
+	st = e.eventually(id, func(s Status) bool { return s.Stages.Withdrawn != nil })
+	if !st.Stages.Withdrawn.Equal(withdrawnAt) || st.State != StateRetracted || st.Stages.Shared == nil {
+		t.Fatalf("withdrawn status %+v", st)
+	}
+	wantShares := []Share{{Network: "mastodon", Status: "deleted", Attempts: 1},
+		{Network: "x", Status: "failed", Attempts: 1, Error: "could not delete: 403 Forbidden"}}
+	if !reflect.DeepEqual(st.Revisions[1].Shares, wantShares) {
+		t.Fatalf("shares after the withdrawal: %+v", st.Revisions[1].Shares)
+	}
+	if len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "the post on x is still up after the retraction: could not delete") {
+		t.Fatalf("problems after the withdrawal: %q", st.Problems)
+	}
+	// A shared event that occurred before the withdrawal, projected after
+	// it (another instance, a replay), leaves the withdrawal's shares.
+	sharedAt := withdrawnAt.Add(-time.Second)
+	e.publish(bus.Event{Subject: bus.Subject(bus.EventShared, id), MsgID: bus.MsgID(id, 2, bus.EventShared+"-late"),
+		Message: &newsroomv1.ArticleShared{ArticleId: id, Revision: 2, OccurredAt: timestamppb.New(sharedAt), Shares: []*newsroomv1.Share{
+			{Network: "mastodon", Status: newsroomv1.ShareStatus_SHARE_STATUS_POSTED, Attempts: 1}}}})
+	st = e.eventually(id, func(s Status) bool { return s.Stages.Shared != nil && s.Stages.Shared.Equal(sharedAt) })
+	if !reflect.DeepEqual(st.Revisions[1].Shares, wantShares) {
+		t.Fatalf("an older shared event replaced the withdrawal's shares: %+v", st.Revisions[1].Shares)
+	}
 }
 
 func TestStatusShowsEvidenceSharesAndDeadLetters(t *testing.T) {
@@ -368,6 +400,31 @@ func TestList(t *testing.T) {
 	}
 	if l := list("?state=published"); len(l.Articles) != 0 || l.Next != "" {
 		t.Fatalf("published: %+v", l)
+	}
+
+	// Each list reads what changed since the one before: a new article, a
+	// new state and a record gone all show.
+	clock.Set(clock.Now().Add(time.Minute))
+	e.submit("application/json", []byte(`{"id": "story-5", "headline": "Story 5", "body": "b"}`))
+	e.stages("story-1", 1)
+	e.eventually("story-1", func(s Status) bool { return s.State == StatePublished })
+	kv, err := e.js.KeyValue(context.Background(), StatusBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(context.Background(), "story-2"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		all, published := idsOf(list("")), idsOf(list("?state=published"))
+		if slices.Contains(all, "story-5") && slices.Equal(published, []string{"story-1"}) && !slices.Contains(all, "story-2") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the changes: all %v, published %v", all, published)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -253,6 +253,14 @@ func (e *env) submitted(id string) []*newsroomv1.ArticleSubmitted {
 	return out
 }
 
+// publish stores an event as another service would.
+func (e *env) publish(ev bus.Event) {
+	e.t.Helper()
+	if _, err := bus.NewPublisher(e.js, noop.NewTracerProvider()).Publish(context.Background(), ev); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // stages publishes what enrichment, rendering and socialshare publish for
 // a revision (the events of their contract), so the status view can be
 // checked without those services.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,35 +87,9 @@ func (s *service) List(ctx context.Context, req ListRequest) (ListResponse, erro
 		req.Limit = DefaultListLimit
 	}
 	req.Limit = min(req.Limit, MaxListLimit)
-	// One watcher delivers every record once, then a nil marker: a single
-	// pass over the bucket instead of a lookup per key.
-	w, err := s.status.WatchAll(ctx, jetstream.IgnoreDeletes())
+	all, err := s.list.matching(ctx, s, req)
 	if err != nil {
 		return ListResponse{}, unavailable(err)
-	}
-	defer func() { _ = w.Stop() }()
-	var all []Summary
-	for {
-		var e jetstream.KeyValueEntry
-		select {
-		case e = <-w.Updates():
-		case <-ctx.Done():
-			return ListResponse{}, unavailable(ctx.Err())
-		}
-		if e == nil {
-			break
-		}
-		var r record
-		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			s.log.WarnContext(ctx, "unreadable status record skipped", "key", e.Key(), "err", err)
-			continue
-		}
-		st := r.view()
-		sum := Summary{ID: st.ID, Revision: st.Revision, State: st.State, Headline: st.Headline, URL: st.URL,
-			UpdatedAt: st.UpdatedAt, ScheduledFor: st.ScheduledFor, Problems: len(st.Problems)}
-		if req.keeps(sum) {
-			all = append(all, sum)
-		}
 	}
 	slices.SortFunc(all, func(a, b Summary) int {
 		if c := b.UpdatedAt.Compare(a.UpdatedAt); c != 0 {
@@ -132,6 +107,126 @@ func (s *service) List(ctx context.Context, req ListRequest) (ListResponse, erro
 		resp.Articles = append(resp.Articles, sum)
 	}
 	return resp, nil
+}
+
+// summaries is the list's copy of the status view: one summary per
+// article, as of a sequence of the status bucket's stream. Each list first
+// reads what the bucket stored after that sequence, so it costs the
+// records written since the last list, not a read of every record. Each
+// instance keeps its own; the bucket is the truth.
+type summaries struct {
+	mu   sync.Mutex
+	seq  uint64
+	byID map[string]Summary
+}
+
+// statusStream is the stream behind the status bucket.
+const statusStream = "KV_" + StatusBucket
+
+// matching brings the copy up to the bucket's last sequence and returns the
+// summaries req keeps, in no order.
+func (c *summaries) matching(ctx context.Context, s *service, req ListRequest) ([]Summary, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.catchUp(ctx, s); err != nil {
+		return nil, err
+	}
+	var out []Summary
+	for _, sum := range c.byID {
+		if req.keeps(sum) {
+			out = append(out, sum)
+		}
+	}
+	return out, nil
+}
+
+// catchUp reads the status records stored after c.seq, up to the stream's
+// last sequence when it is called.
+func (c *summaries) catchUp(ctx context.Context, s *service) error {
+	str, err := s.js.Stream(ctx, statusStream)
+	if err != nil {
+		return err
+	}
+	state := str.CachedInfo().State
+	last := state.LastSeq
+	if last < c.seq || c.byID == nil || state.Msgs == 0 {
+		// A new or emptied bucket (or none read yet): start over.
+		c.seq, c.byID = 0, map[string]Summary{}
+	}
+	if last == c.seq || state.Msgs == 0 {
+		c.seq = last
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if last-c.seq <= directReads {
+		// A few writes since the last list: read them one by one (a write
+		// superseded since is gone, and its key's newer write is read).
+		for seq := c.seq + 1; seq <= last; seq++ {
+			m, err := str.GetMsg(ctx, seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			c.apply(s, strings.TrimPrefix(m.Subject, "$KV."+StatusBucket+"."), m.Header.Get(kvOperation), m.Data)
+		}
+		c.seq = last
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{"$KV." + StatusBucket + ".>"},
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.seq + 1}
+	if c.seq == 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverLastPerSubjectPolicy, 0
+	}
+	cons, err := str.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	// Every write is a new sequence, and a deleted key leaves a marker: a
+	// message at or after last exists, so this ends unless ctx does.
+	for c.seq < last {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return err
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		c.apply(s, strings.TrimPrefix(m.Subject(), "$KV."+StatusBucket+"."), m.Headers().Get(kvOperation), m.Data())
+		c.seq = md.Sequence.Stream
+	}
+	return nil
+}
+
+// directReads is how many sequences a list reads one by one rather than
+// through a consumer.
+const directReads = 64
+
+// kvOperation is the header of a KV delete or purge marker.
+const kvOperation = "KV-Operation"
+
+func (c *summaries) apply(s *service, key, op string, value []byte) {
+	if op != "" {
+		delete(c.byID, key)
+		return
+	}
+	var r record
+	if err := json.Unmarshal(value, &r); err != nil {
+		delete(c.byID, key)
+		s.log.Warn("unreadable status record skipped", "key", key, "err", err)
+		return
+	}
+	st := r.view()
+	c.byID[key] = Summary{ID: st.ID, Revision: st.Revision, State: st.State, Headline: st.Headline, URL: st.URL,
+		UpdatedAt: st.UpdatedAt, ScheduledFor: st.ScheduledFor, Problems: len(st.Problems)}
 }
 
 func (req ListRequest) keeps(s Summary) bool {

@@ -128,6 +128,8 @@ type service struct {
 	status      jetstream.KeyValue
 	idempotency jetstream.KeyValue
 	log         *slog.Logger
+	// list is this instance's copy of the status view's summaries.
+	list summaries
 }
 
 // Buckets ingest owns.

@@ -38,6 +38,9 @@ type Stages struct {
 	Enriched  *time.Time `json:"enriched"`
 	Rendered  *time.Time `json:"rendered"`
 	Shared    *time.Time `json:"shared"`
+	// Withdrawn: after a retraction, when every network's post of the
+	// article was dealt with (deleted, or failed to delete: see Shares).
+	Withdrawn *time.Time `json:"withdrawn,omitempty"`
 }
 
 // Evidence says where an inferred value came from.
@@ -256,7 +259,11 @@ func (r *record) view() Status {
 				d.Service, d.Event, cur.Revision, d.Deliveries, d.Reason))
 		}
 		for _, sh := range cur.Shares {
-			if sh.Status == "failed" {
+			switch {
+			case sh.Status != "failed":
+			case cur.Stages.Withdrawn != nil:
+				st.Problems = append(st.Problems, fmt.Sprintf("the post on %s is still up after the retraction: %s", sh.Network, sh.Error))
+			default:
 				st.Problems = append(st.Problems, fmt.Sprintf("sharing revision %d on %s failed after %d attempts: %s",
 					cur.Revision, sh.Network, sh.Attempts, sh.Error))
 			}
@@ -488,13 +495,19 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
 			r.touch(at)
 			rv := r.revision(h.Revision)
+			rv.setShares(at, full.Shares)
 			rv.Stages.Shared = &at
-			rv.Shares = rv.Shares[:0]
-			for _, sh := range full.Shares {
-				rv.Shares = append(rv.Shares, Share{Network: sh.Network,
-					Status: strings.ToLower(strings.TrimPrefix(sh.Status.String(), "SHARE_STATUS_")),
-					Link:   sh.Link, RemoteURL: sh.RemoteUrl, Attempts: sh.Attempts, Error: sh.LastError})
-			}
+		})
+	case bus.EventWithdrawn:
+		var full newsroomv1.ArticleShared
+		if err := proto.Unmarshal(ev.raw, &full); err != nil {
+			return struct{}{}, bus.Permanent(err)
+		}
+		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
+			r.touch(at)
+			rv := r.revision(h.Revision)
+			rv.setShares(at, full.Shares)
+			rv.Stages.Withdrawn = &at
 		})
 	case bus.EventRetracted:
 		var full newsroomv1.ArticleRetracted
@@ -505,4 +518,22 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 	}
 	// Events this view does not know yet are fine: newer services may add them.
 	return struct{}{}, nil
+}
+
+// setShares takes each network's outcome from a shared or withdrawn event
+// that occurred at t, unless the revision holds a later one: both events
+// come from the share ledger, so the later is the truer, in whatever order
+// they are projected.
+func (rv *RevisionInfo) setShares(t time.Time, in []*newsroomv1.Share) {
+	for _, seen := range []*time.Time{rv.Stages.Shared, rv.Stages.Withdrawn} {
+		if seen != nil && seen.After(t) {
+			return
+		}
+	}
+	rv.Shares = make([]Share, 0, len(in))
+	for _, sh := range in {
+		rv.Shares = append(rv.Shares, Share{Network: sh.Network,
+			Status: strings.ToLower(strings.TrimPrefix(sh.Status.String(), "SHARE_STATUS_")),
+			Link:   sh.Link, RemoteURL: sh.RemoteUrl, Attempts: sh.Attempts, Error: sh.LastError})
+	}
 }

@@ -189,13 +189,20 @@ func (h *harness) publishRetracted(id string, rev int64) {
 // waitShared waits for the shared event of the article's revision.
 func (h *harness) waitShared(id string, rev int64, within time.Duration) *newsroomv1.ArticleShared {
 	h.t.Helper()
+	return h.waitEvent(bus.EventShared, id, rev, within)
+}
+
+// waitEvent waits for socialshare's event (shared or withdrawn) of the
+// article's revision.
+func (h *harness) waitEvent(event, id string, rev int64, within time.Duration) *newsroomv1.ArticleShared {
+	h.t.Helper()
 	var got *newsroomv1.ArticleShared
-	h.eventually(within, "shared event of "+id, func() bool {
+	h.eventually(within, event+" event of "+id, func() bool {
 		st, err := h.js.Stream(context.Background(), bus.StreamName)
 		if err != nil {
 			return false
 		}
-		m, err := st.GetLastMsgForSubject(context.Background(), bus.Subject(bus.EventShared, id))
+		m, err := st.GetLastMsgForSubject(context.Background(), bus.Subject(event, id))
 		if err != nil {
 			return false
 		}

@@ -1,10 +1,13 @@
 package socialshare
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -325,11 +328,13 @@ func (s *Socialshare) backoff(n int) time.Duration {
 
 // retract withdraws every post of the article: deletes it where the
 // network allows, records what could not be deleted, and leaves an entry
-// for networks not yet posted to, so nothing is posted later.
-func (s *Socialshare) retract(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
+// for networks not yet posted to, so nothing is posted later. It returns
+// the withdrawn event: each network's post as the ledger now holds it, so
+// the status view shows posts deleted, not still posted.
+func (s *Socialshare) retract(ctx context.Context, ev *newsroomv1.ArticleRetracted) (*newsroomv1.ArticleShared, error) {
 	keys, err := s.ledger.keys(ctx, ev.ArticleId)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	have := map[string]bool{}
 	var errs []error
@@ -356,9 +361,69 @@ func (s *Socialshare) retract(ctx context.Context, ev *newsroomv1.ArticleRetract
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("retract article %s: %w", ev.ArticleId, errors.Join(errs...))
+		return nil, fmt.Errorf("retract article %s: %w", ev.ArticleId, errors.Join(errs...))
 	}
-	return s.deadLetterFailures(ctx, ev.ArticleId, bus.Subject(bus.EventRetracted, ev.ArticleId), ev)
+	if err := s.deadLetterFailures(ctx, ev.ArticleId, bus.Subject(bus.EventRetracted, ev.ArticleId), ev); err != nil {
+		return nil, err
+	}
+	return s.withdrawn(ctx, ev)
+}
+
+// withdrawn is the event of a retraction handled: every network's post of
+// the article as the ledger holds it. A correction's reply that could not
+// be deleted marks its network failed: something of the article is still
+// up there.
+func (s *Socialshare) withdrawn(ctx context.Context, ev *newsroomv1.ArticleRetracted) (*newsroomv1.ArticleShared, error) {
+	keys, err := s.ledger.keys(ctx, ev.ArticleId)
+	if err != nil {
+		return nil, err
+	}
+	out := &newsroomv1.ArticleShared{
+		EventId:    bus.MsgID(ev.ArticleId, ev.Revision, bus.EventWithdrawn),
+		ArticleId:  ev.ArticleId,
+		Revision:   ev.Revision,
+		OccurredAt: timestamppb.New(s.cfg.Now()),
+	}
+	posts := map[string]*newsroomv1.Share{}
+	var stuck []Entry
+	for _, k := range keys {
+		e, _, ok, err := s.ledger.get(ctx, k)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+		case e.Kind == KindPost:
+			posts[e.Network] = e.share()
+			out.Shares = append(out.Shares, posts[e.Network])
+		case e.Status == StatusDeleteFailed:
+			stuck = append(stuck, e)
+		}
+	}
+	for _, e := range stuck {
+		sh := posts[e.Network]
+		if sh == nil {
+			sh = &newsroomv1.Share{Network: e.Network}
+			posts[e.Network] = sh
+			out.Shares = append(out.Shares, sh)
+		}
+		sh.Status = newsroomv1.ShareStatus_SHARE_STATUS_FAILED
+		msg := "the correction's reply: " + e.LastError
+		if sh.LastError != "" {
+			msg += "; " + sh.LastError
+		}
+		sh.LastError = msg
+	}
+	// In posting order, as the shared event has them.
+	order := func(n string) int {
+		if i := slices.Index(compose.Networks, n); i >= 0 {
+			return i
+		}
+		return len(compose.Networks)
+	}
+	slices.SortStableFunc(out.Shares, func(a, b *newsroomv1.Share) int {
+		return cmp.Or(order(a.Network)-order(b.Network), strings.Compare(a.Network, b.Network))
+	})
+	return out, nil
 }
 
 func (s *Socialshare) retractEntry(ctx context.Context, key string) error {

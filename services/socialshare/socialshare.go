@@ -233,16 +233,40 @@ func Decode(_ context.Context, msg jetstream.Msg) (Request, error) {
 	return Request{}, fmt.Errorf("socialshare does not handle %q events", event)
 }
 
+// Outcome is the event a handled message leads to: EventShared once a
+// rendered revision reached a final state on every network, EventWithdrawn
+// once every post of a retracted article was dealt with. Both carry an
+// ArticleShared, the networks' final states.
+type Outcome struct {
+	Event string
+	*newsroomv1.ArticleShared
+}
+
 // Handle shares a rendered article on every network, or withdraws a
 // retracted one. Networks are handled side by side; the event is
 // published once every network reached a final state for the revision,
 // and the message comes back later while any is waiting (publication
 // time, a network's delay, a retry).
-func (s *Socialshare) Handle(ctx context.Context, req Request) (*newsroomv1.ArticleShared, error) {
+func (s *Socialshare) Handle(ctx context.Context, req Request) (*Outcome, error) {
+	event := bus.EventShared
+	var (
+		ev  *newsroomv1.ArticleShared
+		err error
+	)
 	if req.Retracted != nil {
-		return nil, s.retract(ctx, req.Retracted)
+		event = bus.EventWithdrawn
+		ev, err = s.retract(ctx, req.Retracted)
+	} else {
+		ev, err = s.share(ctx, req.Rendered)
 	}
-	ev := req.Rendered
+	if err != nil || ev == nil {
+		return nil, err
+	}
+	return &Outcome{Event: event, ArticleShared: ev}, nil
+}
+
+// share posts a rendered revision on every network.
+func (s *Socialshare) share(ctx context.Context, ev *newsroomv1.ArticleRendered) (*newsroomv1.ArticleShared, error) {
 	results := make([]outcome, len(s.cfg.Networks))
 	var wg sync.WaitGroup
 	for i, n := range s.cfg.Networks {
@@ -286,11 +310,11 @@ func (s *Socialshare) Handle(ctx context.Context, req Request) (*newsroomv1.Arti
 	return out, nil
 }
 
-func (s *Socialshare) publishShared(ctx context.Context, ev *newsroomv1.ArticleShared) error {
-	if ev == nil {
+func (s *Socialshare) publishShared(ctx context.Context, o *Outcome) error {
+	if o == nil || o.ArticleShared == nil {
 		return nil
 	}
-	_, err := s.pub.Publish(ctx, bus.Event{Subject: bus.Subject(bus.EventShared, ev.ArticleId), MsgID: ev.EventId, Message: ev})
+	_, err := s.pub.Publish(ctx, bus.Event{Subject: bus.Subject(o.Event, o.ArticleId), MsgID: o.EventId, Message: o.ArticleShared})
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/newsroom/newsroom/pkg/bus"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 	"github.com/newsroom/newsroom/services/socialshare/compose"
 	"github.com/newsroom/newsroom/services/socialshare/fakes"
@@ -374,6 +375,25 @@ func TestRevisionsCorrectionsAndRetraction(t *testing.T) {
 		}
 		return false
 	})
+	// The withdrawn event tells the status view what became of each
+	// network's post: deleted, except X, where the correction's reply is
+	// still up.
+	w := h.waitEvent(bus.EventWithdrawn, a.Id, 5, 10*time.Second)
+	if len(w.Shares) != len(compose.Networks) {
+		t.Fatalf("withdrawn event has %d shares, want one per network: %+v", len(w.Shares), w.Shares)
+	}
+	for _, sh := range w.Shares {
+		want := newsroomv1.ShareStatus_SHARE_STATUS_DELETED
+		if sh.Network == compose.X {
+			want = newsroomv1.ShareStatus_SHARE_STATUS_FAILED
+			if !strings.Contains(sh.LastError, "correction's reply") || !strings.Contains(sh.LastError, "could not delete") {
+				t.Errorf("x: %q does not say the correction's reply could not be deleted", sh.LastError)
+			}
+		}
+		if sh.Status != want {
+			t.Errorf("withdrawn %s: %s (%s), want %s", sh.Network, sh.Status, sh.LastError, want)
+		}
+	}
 }
 
 // TestEmbargoAndDelays: nothing goes out before the embargo ends, and
