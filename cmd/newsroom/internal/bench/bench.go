@@ -333,7 +333,11 @@ func (b *Bench) run(ctx context.Context) error {
 }
 
 // latencyRows measures submit-to-live at 10% and 50% of the pipeline's
-// maximum rate, and B2's latency at the same rates.
+// maximum rate, and B2's latency at the same rates. Each rate runs the
+// pipeline and the relay alternately, repeats times each, and the
+// percentiles are over all their samples: a p99 of one run's 80 samples is
+// its second-slowest, and one slow spell of the shared machine decided
+// it; alternating lets such spells fall on both alike.
 func (b *Bench) latencyRows(ctx context.Context, p payloads, maxRate float64) error {
 	type pair struct{ pipe, relay latency }
 	var at [2]pair
@@ -341,15 +345,19 @@ func (b *Bench) latencyRows(ctx context.Context, p payloads, maxRate float64) er
 	if b.want("latency") && maxRate > 0 {
 		for k, f := range fractions {
 			rate := f * maxRate
-			b.progress("latency at %.0f%% of the pipeline's maximum: %.1f articles/s for %s", f*100, rate, b.size.latencyFor)
-			var err error
-			n := max(int(rate*b.size.latencyFor.Seconds()), 20)
-			if at[k].pipe, err = b.measurePipelineLatency(ctx, rate, b.size.latencyFor, b.articles(n)); err != nil {
-				return fmt.Errorf("latency: %w", err)
-			}
-			b.progress("B2 latency at the same rate")
-			if at[k].relay, err = measureRelayLatency(ctx, b.opts.TempDir, p, rate, b.size.latencyFor, rawRelay); err != nil {
-				return fmt.Errorf("B2 latency: %w", err)
+			for r := range b.size.repeats {
+				b.progress("latency %d/%d at %.0f%% of the pipeline's maximum: %.1f articles/s for %s", r+1, b.size.repeats, f*100, rate, b.size.latencyFor)
+				n := max(int(rate*b.size.latencyFor.Seconds()), 20)
+				run, err := b.measurePipelineLatency(ctx, rate, b.size.latencyFor, b.articles(n))
+				if err != nil {
+					return fmt.Errorf("latency: %w", err)
+				}
+				at[k].pipe.pool(run)
+				b.progress("B2 latency %d/%d at the same rate", r+1, b.size.repeats)
+				if run, err = measureRelayLatency(ctx, b.opts.TempDir, p, rate, b.size.latencyFor, rawRelay); err != nil {
+					return fmt.Errorf("B2 latency: %w", err)
+				}
+				at[k].relay.pool(run)
 			}
 		}
 	}
@@ -358,7 +366,8 @@ func (b *Bench) latencyRows(ctx context.Context, p payloads, maxRate float64) er
 		l := at[k]
 		note := ""
 		if l.pipe.n > 0 {
-			note = fmt.Sprintf("%.1f articles/s for %s, %d articles", l.pipe.rate, b.size.latencyFor, l.pipe.n)
+			note = fmt.Sprintf("%.1f articles/s, %d runs of %s alternating with B2's, %d articles (B2: %d messages)",
+				l.pipe.rate, b.size.repeats, b.size.latencyFor, l.pipe.n, l.relay.n)
 		}
 		var target *Target
 		if k == 0 {

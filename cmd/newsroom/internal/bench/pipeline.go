@@ -247,7 +247,7 @@ func (b *Bench) measurePipelineLatency(ctx context.Context, rate float64, d time
 		return res, fmt.Errorf("%w (%d of %d live)", err, rendered.count(), n)
 	}
 	lat := rendered.latencies()
-	res.p50, res.p99 = percentile(lat, 50), percentile(lat, 99)
+	res.p50, res.p99, res.samples = percentile(lat, 50), percentile(lat, 99), lat
 	return res, nil
 }
 

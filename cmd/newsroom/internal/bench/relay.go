@@ -196,6 +196,16 @@ type latency struct {
 	rate     float64
 	n        int
 	p50, p99 time.Duration
+	// samples are the n latencies p50 and p99 are of.
+	samples []time.Duration
+}
+
+// pool adds another run's samples at the same rate and recomputes the
+// percentiles over all of them.
+func (l *latency) pool(run latency) {
+	l.rate, l.n = run.rate, l.n+run.n
+	l.samples = append(l.samples, run.samples...)
+	l.p50, l.p99 = percentile(l.samples, 50), percentile(l.samples, 99)
 }
 
 // measureRelayLatency publishes at a steady rate for d (open loop: each
@@ -248,7 +258,7 @@ func measureRelayLatency(ctx context.Context, tmp string, p payloads, rate float
 		return res, fmt.Errorf("%w (%d of %d arrived)", err, arr.count(), n)
 	}
 	lat := arr.latencies()
-	res.p50, res.p99 = percentile(lat, 50), percentile(lat, 99)
+	res.p50, res.p99, res.samples = percentile(lat, 50), percentile(lat, 99), lat
 	return res, nil
 }
 
