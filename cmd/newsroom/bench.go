@@ -31,7 +31,7 @@ which every figure has its ratio to its baseline, and says of each target
 whether it was met. Nothing is asserted: figures from a shared machine are
 compared only with baselines measured beside them.
 
-It takes about a quarter of an hour (--short: a few minutes) and uses both
+It takes about half an hour (--short: a few minutes) and uses both
 cores; run it on a quiet machine. Temporary servers and sites go under
 $TMPDIR and are removed.
 
