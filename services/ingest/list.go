@@ -17,6 +17,10 @@ import (
 type ListRequest struct {
 	// States keeps articles in any of these states; empty keeps all.
 	States []string
+	// Problems, when set, keeps only articles that need an editor's
+	// attention (true: dead letters, failed shares, posts still up after
+	// a retraction) or only those that do not (false).
+	Problems *bool
 	// Since and Until bound the time of the article's last event.
 	Since, Until time.Time
 	Limit        int
@@ -232,6 +236,8 @@ func (c *summaries) apply(s *service, key, op string, value []byte) {
 func (req ListRequest) keeps(s Summary) bool {
 	switch {
 	case len(req.States) > 0 && !slices.Contains(req.States, s.State):
+		return false
+	case req.Problems != nil && *req.Problems != (s.Problems > 0):
 		return false
 	case !req.Since.IsZero() && s.UpdatedAt.Before(req.Since):
 		return false

@@ -310,6 +310,12 @@ func decodeList(_ context.Context, r *http.Request) (ListRequest, error) {
 			} else {
 				req.Until = t
 			}
+		case "problems":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, problem.FieldError{Field: "problems", Detail: "must be true or false"})
+			}
+			req.Problems = &b
 		case "limit":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > MaxListLimit {
@@ -323,7 +329,7 @@ func decodeList(_ context.Context, r *http.Request) (ListRequest, error) {
 			}
 			req.After = c
 		default:
-			errs = append(errs, problem.FieldError{Field: name, Detail: "is not a known parameter (state, since, until, limit, cursor)"})
+			errs = append(errs, problem.FieldError{Field: name, Detail: "is not a known parameter (state, problems, since, until, limit, cursor)"})
 		}
 	}
 	slices.SortFunc(errs, func(a, b problem.FieldError) int { return strings.Compare(a.Field, b.Field) })
