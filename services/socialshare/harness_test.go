@@ -297,6 +297,43 @@ func (h *harness) remote(id string) map[string]remote {
 }
 
 // assertOnePostEach: every network holds exactly one post of the article.
+// assertOneReplyEach: every network that replies holds exactly one
+// reply, of all the harness's articles, under a post.
+func (h *harness) assertOneReplyEach() {
+	h.t.Helper()
+	replies := map[string]int{}
+	for _, p := range h.x.Tweets() {
+		if p.InReplyTo != "" && !p.Deleted {
+			replies[compose.X]++
+		}
+	}
+	for _, p := range h.mastodon.Statuses() {
+		if p.InReplyToID != "" {
+			replies[compose.Mastodon]++
+		}
+	}
+	for _, p := range h.bluesky.Posts() {
+		if p.Record["reply"] != nil {
+			replies[compose.Bluesky]++
+		}
+	}
+	for _, p := range h.facebook.Posts() {
+		if p.ParentID != "" {
+			replies[compose.Facebook]++
+		}
+	}
+	for _, p := range h.threads.Posts() {
+		if p.ParentID != "" {
+			replies[compose.Threads]++
+		}
+	}
+	for _, n := range []string{compose.X, compose.Mastodon, compose.Bluesky, compose.Facebook, compose.Threads} {
+		if replies[n] != 1 {
+			h.t.Errorf("%s: %d correction replies, want 1", n, replies[n])
+		}
+	}
+}
+
 func (h *harness) assertOnePostEach(id string) {
 	h.t.Helper()
 	got := h.remote(id)

@@ -143,6 +143,66 @@ func TestCrashBetweenCallAndLedger(t *testing.T) {
 	}
 }
 
+// TestCorrectionAfterAnUnknownOutcome: a correction's reply carries the
+// article's link as the post does, and Facebook takes no idempotency key.
+// After the network's answer to the reply is lost (the handler dies after
+// the call), the retry finds the reply and makes no second one; after a
+// reply that failed, the retry does not take the post for it and makes
+// the reply.
+func TestCorrectionAfterAnUnknownOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		crash bool
+	}{{"reply made, answer lost", true}, {"reply failed", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			s := h.service(h.config())
+			var mu sync.Mutex
+			calls, crashed := map[string]int{}, map[string]bool{}
+			s.afterPost = func(network string, _ networks.Remote) error {
+				mu.Lock()
+				defer mu.Unlock()
+				// The first call is the post, the second the reply.
+				if calls[network]++; tc.crash && calls[network] == 2 && !crashed[network] {
+					crashed[network] = true
+					return errors.New("simulated crash after the network accepted the reply")
+				}
+				return nil
+			}
+			h.run(s, Name)
+			a := testArticle("corrected-" + strings.ReplaceAll(tc.name, " ", "-"))
+			a.Id = strings.ReplaceAll(a.Id, ",", "")
+			h.publishRendered(a, 1)
+			h.waitShared(a.Id, 1, 20*time.Second)
+			if !tc.crash {
+				fail := fakes.Fault{Status: 500}
+				h.x.Inject("POST /2/tweets", fail)
+				h.mastodon.Inject("POST /api/v1/statuses", fail)
+				h.bluesky.Inject("com.atproto.repo.createRecord", fail)
+				h.facebook.Inject("POST /{post-id}/comments", fail)
+				h.threads.Inject("POST /{user-id}/threads_publish", fail)
+			}
+			corrected := testArticle(a.Id)
+			corrected.Correction = &newsroomv1.Correction{Note: "An earlier version misnamed the court.", At: timestamppb.Now()}
+			h.publishRendered(corrected, 2)
+			shared := h.waitShared(a.Id, 2, 30*time.Second)
+			for _, sh := range shared.Shares {
+				if sh.Status != newsroomv1.ShareStatus_SHARE_STATUS_POSTED && sh.Network != compose.LinkedIn {
+					t.Errorf("%s: %v %s", sh.Network, sh.Status, sh.LastError)
+				}
+			}
+			if tc.crash && len(crashed) != 5 {
+				t.Errorf("crashed after the reply on %v, want every network that replies", crashed)
+			}
+			h.assertOnePostEach(a.Id)
+			h.assertOneReplyEach()
+			if n := h.x.Pending() + h.mastodon.Pending() + h.bluesky.Pending() + h.facebook.Pending() + h.threads.Pending(); n != 0 {
+				t.Errorf("%d injected faults never served", n)
+			}
+		})
+	}
+}
+
 // TestRetriesOnTimeoutsAnd5xxAnd429: timeouts before the commit, 500s,
 // 503s and 429s with Retry-After; each network ends with one post.
 func TestRetriesOnTimeoutsAnd5xxAnd429(t *testing.T) {
@@ -280,37 +340,7 @@ func TestRevisionsCorrectionsAndRetraction(t *testing.T) {
 	h.waitShared(a.Id, 4, 20*time.Second)
 	h.assertOnePostEach(a.Id)
 
-	replies := map[string]int{}
-	for _, p := range h.x.Tweets() {
-		if p.InReplyTo != "" {
-			replies[compose.X]++
-		}
-	}
-	for _, p := range h.mastodon.Statuses() {
-		if p.InReplyToID != "" {
-			replies[compose.Mastodon]++
-		}
-	}
-	for _, p := range h.bluesky.Posts() {
-		if p.Record["reply"] != nil {
-			replies[compose.Bluesky]++
-		}
-	}
-	for _, p := range h.facebook.Posts() {
-		if p.ParentID != "" {
-			replies[compose.Facebook]++
-		}
-	}
-	for _, p := range h.threads.Posts() {
-		if p.ParentID != "" {
-			replies[compose.Threads]++
-		}
-	}
-	for _, n := range []string{compose.X, compose.Mastodon, compose.Bluesky, compose.Facebook, compose.Threads} {
-		if replies[n] != 1 {
-			t.Errorf("%s: %d correction replies, want 1", n, replies[n])
-		}
-	}
+	h.assertOneReplyEach()
 	entries, err := s.Shares(context.Background(), a.Id)
 	if err != nil {
 		t.Fatal(err)

@@ -18,10 +18,10 @@ type MetaPost struct {
 }
 
 // Meta fakes the Graph APIs of Facebook Pages (POST /{page-id}/feed with
-// message and link, POST /{post-id}/comments, GET /{page-id}/feed, DELETE
+// message and link, POST and GET /{post-id}/comments, GET /{page-id}/feed, DELETE
 // /{post-id}) and Threads (POST /{user-id}/threads making a container,
 // POST /{user-id}/threads_publish, GET /{media-id}?fields=permalink, GET
-// /{user-id}/threads, DELETE /{media-id}; 500 characters, 5 links), with
+// /{user-id}/threads and /{user-id}/replies, DELETE /{media-id}; 500 characters, 5 links), with
 // Graph error bodies. One server plays one of the two.
 type Meta struct {
 	*httptest.Server
@@ -99,6 +99,21 @@ func NewFacebook(token, pageID string) *Meta {
 			return http.StatusOK, map[string]string{"id": p.ID}
 		})
 	}))
+	mux.HandleFunc("GET /{id}/comments", m.authed(func(w http.ResponseWriter, r *http.Request) {
+		parent := r.PathValue("id")
+		m.serve(w, r, "GET /{post-id}/comments", m.errBody, func() (int, any) {
+			if !m.live(parent) {
+				return http.StatusBadRequest, map[string]any{"error": map[string]any{"message": "Unsupported get request. Object with ID '" + parent + "' does not exist", "type": "GraphMethodException", "code": 100}}
+			}
+			data := []map[string]string{}
+			for _, p := range m.Posts() {
+				if !p.Deleted && p.ParentID == parent {
+					data = append(data, map[string]string{"id": p.ID, "message": p.Message})
+				}
+			}
+			return http.StatusOK, map[string]any{"data": data}
+		})
+	}))
 	mux.HandleFunc("GET /{id}/feed", m.authed(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(w, r, "GET /{page-id}/feed", m.errBody, func() (int, any) {
 			var data []map[string]string
@@ -165,17 +180,31 @@ func NewThreads(token, userID string) *Meta {
 			return http.StatusOK, map[string]string{"id": c.ID}
 		})
 	}))
-	mux.HandleFunc("GET /{id}/threads", m.authed(func(w http.ResponseWriter, r *http.Request) {
-		m.serve(w, r, "GET /{user-id}/threads", m.errBody, func() (int, any) {
-			var data []map[string]string
-			for _, p := range m.Posts() {
-				if !p.Deleted {
-					data = append(data, map[string]string{"id": p.ID, "text": p.Message, "permalink": "https://www.threads.net/@newsroom/post/" + p.ID})
+	// As Threads: a user's threads are the posts that start one, and
+	// their replies are listed apart, with replied_to when asked for; both
+	// newest first.
+	list := func(op string, replies bool) http.HandlerFunc {
+		return m.authed(func(w http.ResponseWriter, r *http.Request) {
+			m.serve(w, r, op, m.errBody, func() (int, any) {
+				posts := m.Posts()
+				var data []map[string]any
+				for i := len(posts) - 1; i >= 0; i-- {
+					p := posts[i]
+					if p.Deleted || (p.ParentID != "") != replies {
+						continue
+					}
+					item := map[string]any{"id": p.ID, "text": p.Message, "permalink": "https://www.threads.net/@newsroom/post/" + p.ID}
+					if replies && strings.Contains(r.URL.Query().Get("fields"), "replied_to") {
+						item["replied_to"] = map[string]string{"id": p.ParentID}
+					}
+					data = append(data, item)
 				}
-			}
-			return http.StatusOK, map[string]any{"data": data}
+				return http.StatusOK, map[string]any{"data": data}
+			})
 		})
-	}))
+	}
+	mux.HandleFunc("GET /{id}/threads", list("GET /{user-id}/threads", false))
+	mux.HandleFunc("GET /{id}/replies", list("GET /{user-id}/replies", true))
 	mux.HandleFunc("GET /{id}", m.authed(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		if !m.live(id) {

@@ -186,7 +186,13 @@ func (x *X) timeline(w http.ResponseWriter, r *http.Request) {
 			for i, u := range t.URLs {
 				urls = append(urls, map[string]any{"url": t.tco(i), "expanded_url": u, "display_url": u})
 			}
-			data = append(data, map[string]any{"id": t.ID, "text": t.shown, "entities": map[string]any{"urls": urls}})
+			tw := map[string]any{"id": t.ID, "text": t.shown, "entities": map[string]any{"urls": urls}}
+			// As X: referenced_tweets only when asked for, and only on a
+			// tweet that references one.
+			if t.InReplyTo != "" && strings.Contains(r.URL.Query().Get("tweet.fields"), "referenced_tweets") {
+				tw["referenced_tweets"] = []map[string]string{{"type": "replied_to", "id": t.InReplyTo}}
+			}
+			data = append(data, tw)
 		}
 		return http.StatusOK, map[string]any{"data": data, "meta": map[string]int{"result_count": len(data)}}
 	})

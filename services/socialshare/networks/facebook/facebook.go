@@ -108,10 +108,13 @@ func (c *Client) Post(ctx context.Context, r networks.Request) (networks.Remote,
 	return networks.Remote{ID: out.ID, URL: "https://www.facebook.com/" + out.ID}, nil
 }
 
-// Find looks for the post by its link among the page's latest.
+// Find looks for the post by its link among the page's latest, and a
+// correction's comment by its text among the post's comments (the Graph
+// API takes no idempotency key: this is what keeps a retry after an
+// unknown outcome from commenting twice).
 func (c *Client) Find(ctx context.Context, r networks.Request) (networks.Remote, bool, error) {
 	if r.ReplyTo != nil {
-		return networks.Remote{}, false, nil
+		return c.findComment(ctx, r)
 	}
 	q := url.Values{"fields": {"id,message,link,permalink_url"}, "limit": {"50"}}
 	data, err := Form(ctx, c.HTTP, http.MethodGet, c.BaseURL+"/"+url.PathEscape(c.PageID)+"/feed?"+q.Encode(), c.Token, nil, "GET /{page-id}/feed", false)
@@ -135,6 +138,30 @@ func (c *Client) Find(ctx context.Context, r networks.Request) (networks.Remote,
 				u = "https://www.facebook.com/" + p.ID
 			}
 			return networks.Remote{ID: p.ID, URL: u}, true, nil
+		}
+	}
+	return networks.Remote{}, false, nil
+}
+
+func (c *Client) findComment(ctx context.Context, r networks.Request) (networks.Remote, bool, error) {
+	const op = "GET /{post-id}/comments"
+	q := url.Values{"fields": {"id,message"}, "limit": {"100"}, "filter": {"stream"}, "order": {"reverse_chronological"}}
+	data, err := Form(ctx, c.HTTP, http.MethodGet, c.BaseURL+"/"+url.PathEscape(r.ReplyTo.ID)+"/comments?"+q.Encode(), c.Token, nil, op, false)
+	if err != nil {
+		return networks.Remote{}, false, err
+	}
+	var out struct {
+		Data []struct {
+			ID      string `json:"id"`
+			Message string `json:"message"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return networks.Remote{}, false, &networks.Error{Network: compose.Facebook, Op: op, Message: "unreadable answer", Err: err}
+	}
+	for _, cm := range out.Data {
+		if cm.Message == r.Post.Text {
+			return networks.Remote{ID: cm.ID, URL: "https://www.facebook.com/" + cm.ID}, true, nil
 		}
 	}
 	return networks.Remote{}, false, nil

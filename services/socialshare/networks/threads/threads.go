@@ -90,22 +90,35 @@ func (c *Client) permalink(ctx context.Context, media string) string {
 	return ""
 }
 
-// Find looks for the post by its link among the user's latest threads.
+// Find looks for the post by its link among the user's latest threads,
+// and a correction's reply, which carries the same link, among the user's
+// latest replies to that post.
 func (c *Client) Find(ctx context.Context, r networks.Request) (networks.Remote, bool, error) {
-	q := url.Values{"fields": {"id,text,permalink"}, "limit": {"50"}}
-	data, err := facebook.Form(ctx, c.HTTP, http.MethodGet, c.BaseURL+"/"+url.PathEscape(c.UserID)+"/threads?"+q.Encode(), c.Token, nil, "GET /{user-id}/threads", false)
+	list, fields := "threads", "id,text,permalink"
+	if r.ReplyTo != nil {
+		list, fields = "replies", "id,text,permalink,replied_to"
+	}
+	op := "GET /{user-id}/" + list
+	q := url.Values{"fields": {fields}, "limit": {"50"}}
+	data, err := facebook.Form(ctx, c.HTTP, http.MethodGet, c.BaseURL+"/"+url.PathEscape(c.UserID)+"/"+list+"?"+q.Encode(), c.Token, nil, op, false)
 	if err != nil {
 		return networks.Remote{}, false, err
 	}
 	var out struct {
 		Data []struct {
 			ID, Text, Permalink string
+			RepliedTo           *struct {
+				ID string `json:"id"`
+			} `json:"replied_to"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
-		return networks.Remote{}, false, &networks.Error{Network: compose.Threads, Op: "GET /{user-id}/threads", Message: "unreadable answer", Err: err}
+		return networks.Remote{}, false, &networks.Error{Network: compose.Threads, Op: op, Message: "unreadable answer", Err: err}
 	}
 	for _, t := range out.Data {
+		if r.ReplyTo != nil && (t.RepliedTo == nil || t.RepliedTo.ID != r.ReplyTo.ID) {
+			continue
+		}
 		if r.Post.Link != "" && strings.Contains(t.Text, r.Post.Link) {
 			return networks.Remote{ID: t.ID, URL: t.Permalink}, true, nil
 		}

@@ -198,6 +198,10 @@ func (c *Client) Find(ctx context.Context, r networks.Request) (networks.Remote,
 					ExpandedURL string `json:"expanded_url"`
 				} `json:"urls"`
 			} `json:"entities"`
+			ReferencedTweets []struct {
+				Type string `json:"type"`
+				ID   string `json:"id"`
+			} `json:"referenced_tweets"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
@@ -205,6 +209,18 @@ func (c *Client) Find(ctx context.Context, r networks.Request) (networks.Remote,
 	}
 	p := r.Post
 	for _, t := range out.Data {
+		// A correction's reply carries the article's link as the post
+		// does: only a reply to that post is the reply looked for, and
+		// only a tweet that replies to nothing is the post.
+		repliesTo := ""
+		for _, ref := range t.ReferencedTweets {
+			if ref.Type == "replied_to" {
+				repliesTo = ref.ID
+			}
+		}
+		if (r.ReplyTo == nil && repliesTo != "") || (r.ReplyTo != nil && repliesTo != r.ReplyTo.ID) {
+			continue
+		}
 		found := false
 		for _, u := range t.Entities.URLs {
 			found = found || u.ExpandedURL == p.Link
