@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
@@ -115,6 +116,29 @@ func TestEditorCLI(t *testing.T) {
 	st = runCLI(t, env, "status", "--wait", "5s", id)
 	if !strings.Contains(st.stdout, "RETRACTED") || !strings.Contains(st.stdout, "Legal: unverified court order") {
 		t.Fatalf("status after retraction: %q", st.stdout)
+	}
+
+	// The list, as the API answers it once the status view holds the article.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		l := runCLI(t, env, "list", "--state", "retracted")
+		if l.code != 0 {
+			t.Fatalf("list: %d %q", l.code, l.stderr)
+		}
+		if lines := strings.Split(strings.TrimSpace(l.stdout), "\n"); len(lines) == 2 && strings.HasPrefix(lines[0], "ID") &&
+			strings.HasPrefix(lines[1], id+" ") && strings.Contains(lines[1], " retracted ") && strings.Contains(lines[1], " 2 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("list --state retracted: %q", l.stdout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if l := runCLI(t, env, "list", "--problems"); l.code != 0 || strings.TrimSpace(l.stdout) != "no articles" {
+		t.Fatalf("list --problems: %d %q %q", l.code, l.stdout, l.stderr)
+	}
+	if l := runCLI(t, env, "list", "--state", "lost"); l.code != 1 || !strings.Contains(l.stderr, "state") {
+		t.Fatalf("list --state lost: %d %q", l.code, l.stderr)
 	}
 
 	// Without NEWSROOM_API_TOKEN, the all-in-one's token file is used.
