@@ -73,7 +73,7 @@ func runList(ctx context.Context, cio cmdIO, args []string) error {
 	}
 	tw := tabwriter.NewWriter(cio.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tREV\tUPDATED\tPROBLEMS\tHEADLINE")
-	n := 0
+	n, more := 0, false
 	for {
 		var page ingest.ListResponse
 		raw, err := c.do(ctx, "GET", "/v1/articles?"+q.Encode(), nil, nil, &page)
@@ -89,9 +89,7 @@ func runList(ctx context.Context, cio cmdIO, args []string) error {
 			n++
 		}
 		if !*all || page.Next == "" {
-			if page.Next != "" {
-				defer fmt.Fprintln(cio.stdout, "(more: --all, or --limit)")
-			}
+			more = page.Next != ""
 			break
 		}
 		q.Set("cursor", page.Next)
@@ -100,5 +98,9 @@ func runList(ctx context.Context, cio cmdIO, args []string) error {
 		_, err := fmt.Fprintln(cio.stdout, "no articles")
 		return err
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !more {
+		return err
+	}
+	_, err = fmt.Fprintln(cio.stdout, "(more: --all, or --limit)")
+	return err
 }

@@ -124,8 +124,12 @@ type summaries struct {
 	byID map[string]Summary
 }
 
-// statusStream is the stream behind the status bucket.
-const statusStream = "KV_" + StatusBucket
+// The stream behind the status bucket, and the prefix of its subjects
+// (the prefix and a key).
+const (
+	statusStream  = "KV_" + StatusBucket
+	statusSubject = "$KV." + StatusBucket + "."
+)
 
 // matching brings the copy up to the bucket's last sequence and returns the
 // summaries req keeps, in no order.
@@ -174,12 +178,12 @@ func (c *summaries) catchUp(ctx context.Context, s *service) error {
 			if err != nil {
 				return err
 			}
-			c.apply(s, strings.TrimPrefix(m.Subject, "$KV."+StatusBucket+"."), m.Header.Get(kvOperation), m.Data)
+			c.apply(s, strings.TrimPrefix(m.Subject, statusSubject), m.Header.Get(kvOperation), m.Data)
 		}
 		c.seq = last
 		return nil
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{"$KV." + StatusBucket + ".>"},
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{statusSubject + ">"},
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.seq + 1}
 	if c.seq == 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverLastPerSubjectPolicy, 0
@@ -204,7 +208,7 @@ func (c *summaries) catchUp(ctx context.Context, s *service) error {
 		if err != nil {
 			return err
 		}
-		c.apply(s, strings.TrimPrefix(m.Subject(), "$KV."+StatusBucket+"."), m.Headers().Get(kvOperation), m.Data())
+		c.apply(s, strings.TrimPrefix(m.Subject(), statusSubject), m.Headers().Get(kvOperation), m.Data())
 		c.seq = md.Sequence.Stream
 	}
 	return nil

@@ -487,7 +487,9 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 				r.URL = full.Url
 			}
 		})
-	case bus.EventShared:
+	case bus.EventShared, bus.EventWithdrawn:
+		// Both carry each network's outcome: after sharing, or after
+		// the posts of a retracted article were dealt with.
 		var full newsroomv1.ArticleShared
 		if err := proto.Unmarshal(ev.raw, &full); err != nil {
 			return struct{}{}, bus.Permanent(err)
@@ -496,18 +498,11 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 			r.touch(at)
 			rv := r.revision(h.Revision)
 			rv.setShares(at, full.Shares)
-			rv.Stages.Shared = &at
-		})
-	case bus.EventWithdrawn:
-		var full newsroomv1.ArticleShared
-		if err := proto.Unmarshal(ev.raw, &full); err != nil {
-			return struct{}{}, bus.Permanent(err)
-		}
-		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
-			r.touch(at)
-			rv := r.revision(h.Revision)
-			rv.setShares(at, full.Shares)
-			rv.Stages.Withdrawn = &at
+			if ev.event == bus.EventShared {
+				rv.Stages.Shared = &at
+			} else {
+				rv.Stages.Withdrawn = &at
+			}
 		})
 	case bus.EventRetracted:
 		var full newsroomv1.ArticleRetracted

@@ -352,6 +352,7 @@ func (s *Socialshare) retract(ctx context.Context, ev *newsroomv1.ArticleRetract
 		e := Entry{ArticleID: ev.ArticleId, Network: n, Kind: KindPost, Revision: ev.Revision, Status: StatusRetracted,
 			IdempotencyKey: idempotencyKey(k), CreatedAt: s.cfg.Now().UTC(), UpdatedAt: s.cfg.Now().UTC(),
 			LastError: "retracted before it was shared"}
+		keys = append(keys, k)
 		if _, err := s.ledger.create(ctx, k, e); errors.Is(err, errConflict) {
 			if err := s.retractEntry(ctx, k); err != nil {
 				errs = append(errs, err)
@@ -366,18 +367,14 @@ func (s *Socialshare) retract(ctx context.Context, ev *newsroomv1.ArticleRetract
 	if err := s.deadLetterFailures(ctx, ev.ArticleId, bus.Subject(bus.EventRetracted, ev.ArticleId), ev); err != nil {
 		return nil, err
 	}
-	return s.withdrawn(ctx, ev)
+	return s.withdrawn(ctx, ev, keys)
 }
 
 // withdrawn is the event of a retraction handled: every network's post of
-// the article as the ledger holds it. A correction's reply that could not
-// be deleted marks its network failed: something of the article is still
-// up there.
-func (s *Socialshare) withdrawn(ctx context.Context, ev *newsroomv1.ArticleRetracted) (*newsroomv1.ArticleShared, error) {
-	keys, err := s.ledger.keys(ctx, ev.ArticleId)
-	if err != nil {
-		return nil, err
-	}
+// the article (keys: its ledger entries) as the ledger now holds it. A
+// correction's reply that could not be deleted marks its network failed:
+// something of the article is still up there.
+func (s *Socialshare) withdrawn(ctx context.Context, ev *newsroomv1.ArticleRetracted, keys []string) (*newsroomv1.ArticleShared, error) {
 	out := &newsroomv1.ArticleShared{
 		EventId:    bus.MsgID(ev.ArticleId, ev.Revision, bus.EventWithdrawn),
 		ArticleId:  ev.ArticleId,
