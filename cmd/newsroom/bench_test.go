@@ -20,7 +20,7 @@ var hugo = testtool.Program{Name: "hugo", Env: "NEWSROOM_HUGO_BIN",
 // benchRows are the figures "newsroom bench" must print, each with a
 // baseline from the same run.
 var benchRows = []string{
-	"B1a", "B1s", "B1p50", "B1p99", "B1c", "B2", "B3b", "B3p", "B3s", "P", "Se", "Sr", "Ss", "I", "I0", "W", "T",
+	"B1a", "B1s", "B1p50", "B1p99", "B1c", "B2", "B3b", "B3p", "B3s", "P", "Se", "Sr", "Ss", "I", "W", "T",
 	"B2@10%-p50", "B2@10%-p99", "L@10%-p50", "L@10%-p99", "B2@50%-p50", "B2@50%-p99", "L@50%-p50", "L@50%-p99",
 	"M0", "M", "A", "H", "R", "O",
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/natsembed"
 	"github.com/newsroom/newsroom/services/enrichment"
 	"github.com/newsroom/newsroom/services/ingest"
@@ -61,13 +64,19 @@ func TestKillMidFlightAndRestart(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d articles accepted before the kill", len(accepted))
 
-	p = startNewsroom(t, dataDir, addr, "NEWSROOM_API_TOKENS=editor:"+token)
+	// A short AckWait: what was delivered and not acknowledged before the
+	// kill comes back in seconds, not in the default 30.
+	p = startNewsroom(t, dataDir, addr, "NEWSROOM_API_TOKENS=editor:"+token, "NEWSROOM_ACK_WAIT=2s")
 	for _, sub := range accepted {
 		waitUntil(t, 60*time.Second, "article "+sub.ID+" through all four stages", func() bool {
 			st, ok := p.status(t, sub.StatusURL)
 			return ok && st.complete()
 		})
 	}
+	// An article can be through every stage while a message a stage had
+	// handled, but not acknowledged, before the kill waits for its
+	// redelivery: the redelivery must find the effects done and only ack.
+	waitUntil(t, 60*time.Second, "every consumer drained", func() bool { return p.drained(t) })
 	p.stop()
 
 	// Open the data dir as the all-in-one does and count what was stored.
@@ -150,4 +159,30 @@ func assertExactlyOnce(t *testing.T, js jetstream.JetStream, accepted []submitte
 	if di, err := dlq.Info(ctx); err != nil || di.State.Msgs != 0 {
 		t.Errorf("dead letters after a crash: %v %v", di.State.Msgs, err)
 	}
+}
+
+// drained reports whether every consumer of the running all-in-one has
+// nothing pending and nothing awaiting an ack, as its /metrics says.
+func (p *proc) drained(t *testing.T) bool {
+	t.Helper()
+	resp, err := http.Get(p.baseURL + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return false
+	}
+	seen := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, metrics.ConsumerPending+"{") && !strings.HasPrefix(line, metrics.ConsumerAckPending+"{") {
+			continue
+		}
+		seen++
+		if f := strings.Fields(line); len(f) != 2 || f[1] != "0" {
+			return false
+		}
+	}
+	return seen >= 8 // both figures of the four stages' consumers, at least
 }

@@ -16,7 +16,8 @@ import (
 // of the load: bytes that are not protobuf on each stage's input, and an
 // event that names another article than its subject. Each ends on the
 // dead letters of exactly the services that consume it (ingest's status
-// view reads every event), once, and the articles around them flow.
+// view reads the events after submission), once, and the articles around
+// them flow.
 func TestPoisonMessages(t *testing.T) {
 	start := time.Now()
 	s := startStack(t, stackOptions{})
@@ -48,7 +49,9 @@ func TestPoisonMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 		want[p.consumer] = append(want[p.consumer], p.id)
-		want[localstack.Ingest] = append(want[localstack.Ingest], p.id)
+		if p.event != bus.EventSubmitted {
+			want[localstack.Ingest] = append(want[localstack.Ingest], p.id)
+		}
 	}
 	before, _, _ := l.snapshot()
 	l.waitAccepted(t, len(before)+10, time.Minute)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,8 +17,17 @@ import (
 
 // ContentTypeFor is the Content-Type header of a protobuf event.
 func ContentTypeFor(m proto.Message) string {
-	return "application/protobuf; proto=" + string(m.ProtoReflect().Descriptor().FullName())
+	name := m.ProtoReflect().Descriptor().FullName()
+	if ct, ok := contentTypes.Load(name); ok {
+		return ct.(string)
+	}
+	ct := "application/protobuf; proto=" + string(name)
+	contentTypes.Store(name, ct)
+	return ct
 }
+
+// contentTypes holds each message type's Content-Type, made once.
+var contentTypes sync.Map
 
 // Propagator is the composite W3C TraceContext + Baggage propagator used on
 // every message.
@@ -48,6 +58,9 @@ type Event struct {
 	// MsgID deduplicates within the stream's window; use MsgID().
 	MsgID   string
 	Message proto.Message
+	// Data, when set, is Message already encoded (by a caller that had to
+	// know its size), so it is not encoded twice.
+	Data []byte
 	// Header adds headers; trace context and content type are set by Publish.
 	Header nats.Header
 }
@@ -57,9 +70,9 @@ type Event struct {
 // span becomes its child. HeaderAcceptedAt is set from the event's
 // accepted_at field or else from ctx (see WithAcceptedAt).
 func (p *Publisher) Publish(ctx context.Context, ev Event) (*jetstream.PubAck, error) {
-	data, err := proto.Marshal(ev.Message)
+	data, err := ev.encode()
 	if err != nil {
-		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
+		return nil, err
 	}
 	return p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message)
 }
@@ -83,10 +96,22 @@ func (p *Publisher) PublishExpectFor(ctx context.Context, ev Event, lastSeq uint
 	return p.publishCAS(ctx, ev, jetstream.WithExpectLastSequenceForSubject(lastSeq, filter))
 }
 
-func (p *Publisher) publishCAS(ctx context.Context, ev Event, expect jetstream.PublishOpt) (*jetstream.PubAck, error) {
+// encode is ev.Data, or else ev.Message encoded.
+func (ev Event) encode() ([]byte, error) {
+	if ev.Data != nil {
+		return ev.Data, nil
+	}
 	data, err := proto.Marshal(ev.Message)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", ev.Subject, err)
+	}
+	return data, nil
+}
+
+func (p *Publisher) publishCAS(ctx context.Context, ev Event, expect jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	data, err := ev.encode()
+	if err != nil {
+		return nil, err
 	}
 	ack, err := p.publish(ctx, ev.Subject, ev.MsgID, ContentTypeFor(ev.Message), data, ev.Header, ev.Message, expect)
 	var apiErr *jetstream.APIError
@@ -103,18 +128,22 @@ func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType 
 }
 
 func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, m proto.Message, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
-	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject),
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
+	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject), trace.WithSpanKind(trace.SpanKindProducer))
+	defer span.End()
+	// Attributes only for a span that keeps them: with tracing off (or
+	// this trace not sampled) a publish makes none.
+	recording := span.IsRecording()
+	if recording {
+		span.SetAttributes(
 			attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.operation.type", "send"),
 			attribute.String("messaging.destination.name", subject),
 			attribute.String("messaging.message.id", msgID),
 			attribute.Int("messaging.message.body.size", len(data)),
-		))
-	defer span.End()
-	if _, id, ok := ParseSubject(subject); ok {
-		span.SetAttributes(attribute.String("newsroom.article_id", id))
+		)
+		if _, id, ok := ParseSubject(subject); ok {
+			span.SetAttributes(attribute.String("newsroom.article_id", id))
+		}
 	}
 
 	msg := nats.NewMsg(subject)
@@ -139,8 +168,10 @@ func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType str
 		return nil, fmt.Errorf("publish %s: %w", subject, err)
 	}
 	injectFault(FaultAfterPublish, subject, nil)
-	span.SetAttributes(attribute.Int64("messaging.nats.stream_sequence", int64(ack.Sequence)),
-		attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
+	if recording {
+		span.SetAttributes(attribute.Int64("messaging.nats.stream_sequence", int64(ack.Sequence)),
+			attribute.Bool("messaging.nats.duplicate", ack.Duplicate))
+	}
 	return ack, nil
 }
 

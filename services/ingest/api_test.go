@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -404,11 +405,18 @@ func TestList(t *testing.T) {
 	}
 
 	// Each list reads what changed since the one before: a new article, a
-	// new state and a record gone all show.
+	// new state and a status record gone all show. An article whose
+	// record is gone is still listed, from its log, without what the
+	// later stages did.
 	clock.Set(clock.Now().Add(time.Minute))
 	e.submit("application/json", []byte(`{"id": "story-5", "headline": "Story 5", "body": "b"}`))
 	e.stages("story-1", 1)
+	e.stages("story-2", 1)
 	e.eventually("story-1", func(s Status) bool { return s.State == StatePublished })
+	e.eventually("story-2", func(s Status) bool { return s.State == StatePublished })
+	if got := idsOf(list("?state=published")); !slices.Equal(got, []string{"story-2", "story-1"}) && !slices.Equal(got, []string{"story-1", "story-2"}) {
+		t.Fatalf("published: %v", got)
+	}
 	kv, err := e.js.KeyValue(context.Background(), StatusBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -418,12 +426,12 @@ func TestList(t *testing.T) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		all, published := idsOf(list("")), idsOf(list("?state=published"))
-		if slices.Contains(all, "story-5") && slices.Equal(published, []string{"story-1"}) && !slices.Contains(all, "story-2") {
+		all, published, processing := idsOf(list("")), idsOf(list("?state=published")), idsOf(list("?state=processing"))
+		if slices.Contains(all, "story-5") && slices.Equal(published, []string{"story-1"}) && slices.Contains(processing, "story-2") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the changes: all %v, published %v", all, published)
+			t.Fatalf("after the changes: all %v, published %v, processing %v", all, published, processing)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -434,7 +442,7 @@ func TestList(t *testing.T) {
 	deadline = time.Now().Add(15 * time.Second)
 	for {
 		with, without := idsOf(list("?problems=true")), idsOf(list("?problems=false&limit=200"))
-		if slices.Equal(with, []string{"story-3"}) && !slices.Contains(without, "story-3") && len(without) == 5 {
+		if slices.Equal(with, []string{"story-3"}) && !slices.Contains(without, "story-3") && len(without) == 6 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -520,10 +528,13 @@ func TestLargestEvalPageAccepted(t *testing.T) {
 	}
 }
 
-// A create is answered before the status view holds it (ingest's consumer
-// projects it from the log): its status is read from the log meanwhile,
-// and is what the consumer then writes.
-func TestStatusOfACreateBeforeItIsProjected(t *testing.T) {
+// The status consumer reads no ingest event: an article's status is its
+// record of the later stages merged with its last revisions and retraction
+// read from the log. Nothing is written on the request path, the status
+// shows each revision as soon as its answer does, and an earlier revision
+// keeps its history from the stages' events, which carry what was
+// submitted.
+func TestStatusMergesTheLog(t *testing.T) {
 	e := startEnvWith(t, "", Config{}, true) // the API alone: nothing projects
 	e.submit("application/json", []byte(`{"id": "fresh", "headline": "Fresh story", "body": "b", "correction": "Spelling."}`))
 	e.submit("application/json", []byte(`{"id": "later", "headline": "Held story", "body": "b", "publish_at": "2030-03-02T09:00:00Z"}`))
@@ -532,7 +543,7 @@ func TestStatusOfACreateBeforeItIsProjected(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := kv.Get(context.Background(), "fresh"); !errors.Is(err, jetstream.ErrKeyNotFound) {
-		t.Fatalf("the status view holds the create already (%v): this test reads nothing from the log", err)
+		t.Fatalf("a status record was written on the request path (%v): this test reads nothing from the log", err)
 	}
 	fromLog := map[string]Status{"fresh": e.status("fresh"), "later": e.status("later")}
 	if st := fromLog["fresh"]; st.Revision != 1 || st.State != StateProcessing || st.Headline != "Fresh story" ||
@@ -542,7 +553,18 @@ func TestStatusOfACreateBeforeItIsProjected(t *testing.T) {
 	if st := fromLog["later"]; st.State != StateScheduled || len(st.Revisions) != 1 || st.Revisions[0].ScheduledFor == nil {
 		t.Errorf("held create from the log: %+v", st)
 	}
-	// The id is taken, though the view does not know it yet.
+	// Revisions no stage has reported on yet are read from the log too.
+	e.submit("application/json", []byte(`{"id": "busy", "headline": "Busy story", "body": "b"}`))
+	for _, body := range []string{`{"headline": "Busy story", "body": "b2", "correction": "Name."}`, `{"headline": "Busy story", "body": "b3"}`} {
+		if rec := e.do("PUT", "/v1/articles/busy", deskToken, "application/json", []byte(body)); rec.Code != http.StatusAccepted {
+			t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if st := e.status("busy"); st.Revision != 3 || len(st.Revisions) != 3 || st.Revisions[0].Stages.Submitted == nil ||
+		st.Revisions[1].Correction != "Name." || st.Revisions[1].Stages.Submitted == nil || st.Revisions[2].Stages.Submitted == nil {
+		t.Errorf("three revisions from the log: %+v", st)
+	}
+	// The id is taken, though the view does not know it.
 	if rec := e.do("POST", "/v1/articles", deskToken, "application/json", []byte(`{"id": "fresh", "headline": "h", "body": "b"}`)); rec.Code != http.StatusConflict {
 		t.Errorf("second create of the id: %d %s", rec.Code, rec.Body)
 	}
@@ -554,19 +576,59 @@ func TestStatusOfACreateBeforeItIsProjected(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.ing.Run(ctx, e.nc, bus.RunOptions{}) }()
 	t.Cleanup(func() { cancel(); <-done })
-	for id, want := range fromLog {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			if _, err := kv.Get(context.Background(), id); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never projected", id)
-			}
-			time.Sleep(10 * time.Millisecond)
+	// Enrichment and rendering of revision 1, as the stages publish them:
+	// each with the article it worked on and when it was accepted.
+	sub := e.submitted("fresh")[0]
+	pub := bus.NewPublisher(e.js, noop.NewTracerProvider())
+	enrichedAt, renderedAt := sub.AcceptedAt.AsTime().Add(time.Second), sub.AcceptedAt.AsTime().Add(2*time.Second)
+	a := proto.Clone(sub.Article).(*newsroomv1.Article)
+	a.Headline, a.Language = "Fresh story, enriched", "en"
+	for _, ev := range []bus.Event{
+		{Subject: bus.Subject(bus.EventEnriched, "fresh"), MsgID: bus.MsgID("fresh", 1, bus.EventEnriched),
+			Message: &newsroomv1.ArticleEnriched{ArticleId: "fresh", Revision: 1, OccurredAt: timestamppb.New(enrichedAt), Article: a, AcceptedAt: sub.AcceptedAt}},
+		{Subject: bus.Subject(bus.EventRendered, "fresh"), MsgID: bus.MsgID("fresh", 1, bus.EventRendered),
+			Message: &newsroomv1.ArticleRendered{ArticleId: "fresh", Revision: 1, OccurredAt: timestamppb.New(renderedAt), Article: a, AcceptedAt: sub.AcceptedAt, Url: a.Url}},
+	} {
+		if _, err := pub.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
 		}
-		if got := e.status(id); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: projected status differs from the one read from the log:\n%+v\n%+v", id, got, want)
-		}
+	}
+	published := e.eventually("fresh", func(s Status) bool { return s.State == StatePublished })
+	if published.Headline != "Fresh story, enriched" {
+		t.Errorf("enrichment's headline is not the one shown: %q", published.Headline)
+	}
+	// The record holds what the stages did, and revision 1's submission
+	// from their events.
+	rec, _, err := e.ing.svc.getStatus(ctx, "fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fromLog["fresh"].Revisions[0]
+	if got := rec.Revisions[0]; got.Editor != want.Editor || got.Correction != want.Correction || got.SourceFormat != want.SourceFormat ||
+		!got.AcceptedAt.Equal(want.AcceptedAt) || got.Stages.Submitted == nil || !got.Stages.Submitted.Equal(*want.Stages.Submitted) {
+		t.Errorf("revision 1 from the stages' events:\n%+v\nfrom the log:\n%+v", got, want)
+	}
+
+	// Revision 2 shows at once, and revision 1 keeps its history though the
+	// log now answers for revision 2.
+	if rec := e.do("PUT", "/v1/articles/fresh", deskToken, "application/json", []byte(`{"headline": "Fresh story, updated", "body": "b2"}`)); rec.Code != http.StatusAccepted {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	st := e.status("fresh")
+	if st.Revision != 2 || st.State != StateProcessing || st.Headline != "Fresh story, updated" || len(st.Revisions) != 2 {
+		t.Fatalf("after revision 2: %+v", st)
+	}
+	if r1 := st.Revisions[0]; r1.Correction != "Spelling." || r1.Stages.Rendered == nil || r1.Stages.Submitted == nil || r1.Enrichment == nil {
+		t.Errorf("revision 1 lost its history: %+v", r1)
+	}
+	if r2 := st.Revisions[1]; r2.Stages.Submitted == nil || r2.Correction != "" || r2.Enrichment != nil {
+		t.Errorf("revision 2: %+v", r2)
+	}
+	// A retraction shows at once too.
+	if rec := e.do("POST", "/v1/articles/later/retract", deskToken, "application/json", []byte(`{"reason": "wrong"}`)); rec.Code != http.StatusAccepted {
+		t.Fatalf("retract: %d %s", rec.Code, rec.Body)
+	}
+	if st := e.status("later"); st.State != StateRetracted || st.Retraction == nil || st.Retraction.Reason != "wrong" {
+		t.Errorf("after the retraction: %+v", st)
 	}
 }

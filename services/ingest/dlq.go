@@ -22,6 +22,9 @@ type deadLetter struct {
 	articleID string
 	revision  int64
 	view      DeadLetter
+	// submission is the dead-lettered event when it was a revision
+	// (enrichment gave up on it): the history shows what was submitted.
+	submission *newsroomv1.ArticleSubmitted
 }
 
 func decodeDeadLetter(msg jetstream.Msg) (deadLetter, bool) {
@@ -42,6 +45,10 @@ func decodeDeadLetter(msg jetstream.Msg) (deadLetter, bool) {
 	var hdr newsroomv1.EventHeader
 	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(msg.Data(), &hdr); err == nil && hdr.ArticleId == id {
 		d.revision = hdr.Revision
+		var sub newsroomv1.ArticleSubmitted
+		if (event == bus.EventSubmitted || event == bus.EventScheduled) && proto.Unmarshal(msg.Data(), &sub) == nil {
+			d.submission = &sub
+		}
 	}
 	return d, true
 }
@@ -49,6 +56,9 @@ func decodeDeadLetter(msg jetstream.Msg) (deadLetter, bool) {
 func (s *service) recordDeadLetter(ctx context.Context, d deadLetter) error {
 	return s.updateStatus(ctx, d.articleID, func(r *record) {
 		r.touch(d.view.At)
+		if d.submission != nil {
+			submitted(r, d.view.Event, d.submission)
+		}
 		list := &r.Orphans
 		if d.revision > 0 {
 			list = &r.revision(d.revision).DeadLetters

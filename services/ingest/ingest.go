@@ -30,9 +30,17 @@ func (i *Ingest) Service() Service { return i.svc }
 // MaxBodyBytes is the submission size limit in force.
 func (i *Ingest) MaxBodyBytes() int { return i.svc.cfg.MaxBodyBytes }
 
-// ConsumerSpec is the status view's durable consumer: every article event.
+// ConsumerSpec is the status view's durable consumer: the events of the
+// stages after ingest. Ingest's own events (submitted, scheduled,
+// retracted) are not delivered to it: the log is their record, and a
+// status reads the article's last ones from it when asked (statusOf, and
+// the list's copy), so a submission costs the server one write and no
+// delivery.
 func ConsumerSpec() bus.ConsumerSpec {
-	return bus.ConsumerSpec{Durable: Name, FilterSubjects: []string{bus.AllArticleSubjects}}
+	return bus.ConsumerSpec{Durable: Name, FilterSubjects: []string{
+		bus.EventSubjects(bus.EventEnriched), bus.EventSubjects(bus.EventRendered),
+		bus.EventSubjects(bus.EventShared), bus.EventSubjects(bus.EventWithdrawn),
+	}}
 }
 
 // ReleaseDurable is the consumer that holds scheduled revisions.

@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/newsroom/newsroom/pkg/bus"
+	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
 )
 
 // ListRequest filters and pages the articles.
@@ -114,13 +118,20 @@ func (s *service) List(ctx context.Context, req ListRequest) (ListResponse, erro
 }
 
 // summaries is the list's copy of the status view: one summary per
-// article, as of a sequence of the status bucket's stream. Each list first
-// reads what the bucket stored after that sequence, so it costs the
-// records written since the last list, not a read of every record. Each
-// instance keeps its own; the bucket is the truth.
+// article, made from its status record (the later stages' events, as of a
+// sequence of the status bucket's stream) and ingest's own last events (as
+// of a sequence of the NEWS stream). Each list first reads what the bucket
+// and the log stored after those sequences, so it costs what changed
+// since the last list, not a read of every record. Each instance keeps its
+// own; the bucket and the log are the truth.
 type summaries struct {
-	mu   sync.Mutex
-	seq  uint64
+	mu sync.Mutex
+	// seq and logSeq: how far the bucket's stream and the log were read.
+	seq, logSeq uint64
+	// recs and own are what the summaries are made of, trimmed to what a
+	// summary needs.
+	recs map[string]*record
+	own  map[string]*ownEvents
 	byID map[string]Summary
 }
 
@@ -131,13 +142,31 @@ const (
 	statusSubject = "$KV." + StatusBucket + "."
 )
 
-// matching brings the copy up to the bucket's last sequence and returns the
-// summaries req keeps, in no order.
+// ownSubjects are the subjects of ingest's own events, which the status
+// consumer does not read.
+var ownSubjects = []string{
+	bus.EventSubjects(bus.EventSubmitted), bus.EventSubjects(bus.EventScheduled), bus.EventSubjects(bus.EventRetracted),
+}
+
+// matching brings the copy up to the bucket's and the log's last sequences
+// and returns the summaries req keeps, in no order.
 func (c *summaries) matching(ctx context.Context, s *service, req ListRequest) ([]Summary, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.catchUp(ctx, s); err != nil {
+	if c.byID == nil {
+		c.recs, c.own, c.byID = map[string]*record{}, map[string]*ownEvents{}, map[string]Summary{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	changed := map[string]bool{}
+	if err := c.catchUp(ctx, s, changed); err != nil {
 		return nil, err
+	}
+	if err := c.catchUpLog(ctx, s, changed); err != nil {
+		return nil, err
+	}
+	for id := range changed {
+		c.summarize(s, id)
 	}
 	var out []Summary
 	for _, sum := range c.byID {
@@ -150,23 +179,24 @@ func (c *summaries) matching(ctx context.Context, s *service, req ListRequest) (
 
 // catchUp reads the status records stored after c.seq, up to the stream's
 // last sequence when it is called.
-func (c *summaries) catchUp(ctx context.Context, s *service) error {
+func (c *summaries) catchUp(ctx context.Context, s *service, changed map[string]bool) error {
 	str, err := s.js.Stream(ctx, statusStream)
 	if err != nil {
 		return err
 	}
 	state := str.CachedInfo().State
 	last := state.LastSeq
-	if last < c.seq || c.byID == nil || state.Msgs == 0 {
-		// A new or emptied bucket (or none read yet): start over.
-		c.seq, c.byID = 0, map[string]Summary{}
+	if last < c.seq || (state.Msgs == 0 && len(c.recs) > 0) {
+		// A new or emptied bucket: start over.
+		for id := range c.recs {
+			changed[id] = true
+		}
+		c.seq, c.recs = 0, map[string]*record{}
 	}
 	if last == c.seq || state.Msgs == 0 {
 		c.seq = last
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	if last-c.seq <= directReads {
 		// A few writes since the last list: read them one by one (a write
 		// superseded since is gone, and its key's newer write is read).
@@ -178,7 +208,7 @@ func (c *summaries) catchUp(ctx context.Context, s *service) error {
 			if err != nil {
 				return err
 			}
-			c.apply(s, strings.TrimPrefix(m.Subject, statusSubject), m.Header.Get(kvOperation), m.Data)
+			c.apply(s, strings.TrimPrefix(m.Subject, statusSubject), m.Header.Get(kvOperation), m.Data, changed)
 		}
 		c.seq = last
 		return nil
@@ -188,18 +218,77 @@ func (c *summaries) catchUp(ctx context.Context, s *service) error {
 	if c.seq == 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverLastPerSubjectPolicy, 0
 	}
+	// Every write is a new sequence, and a deleted key leaves a marker: a
+	// message at or after last exists, so this ends unless ctx does.
+	return readOrdered(ctx, str, cfg, func(m jetstream.Msg, seq uint64) bool {
+		c.apply(s, strings.TrimPrefix(m.Subject(), statusSubject), m.Headers().Get(kvOperation), m.Data(), changed)
+		c.seq = seq
+		return c.seq < last
+	})
+}
+
+// catchUpLog reads ingest's own events stored in the log after c.logSeq.
+func (c *summaries) catchUpLog(ctx context.Context, s *service, changed map[string]bool) error {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	last := info.State.LastSeq
+	if last < c.logSeq {
+		// A new log: start over.
+		for id := range c.own {
+			changed[id] = true
+		}
+		c.logSeq, c.own = 0, map[string]*ownEvents{}
+	}
+	if last == c.logSeq {
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: ownSubjects,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.logSeq + 1}
+	if c.logSeq == 0 {
+		// Each subject is one article's events of one kind: its last
+		// message is all a status takes from it.
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverLastPerSubjectPolicy, 0
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	// What the consumer has pending when made is every matching message
+	// up to last, at least.
+	pending := cons.CachedInfo().NumPending
+	if pending == 0 {
+		_ = s.stream.DeleteConsumer(ctx, cons.CachedInfo().Name)
+		c.logSeq = last
+		return nil
+	}
+	read := uint64(0)
+	return readOrderedFrom(ctx, cons, func(m jetstream.Msg, seq uint64) bool {
+		c.applyOwn(s, m, changed)
+		c.logSeq = max(c.logSeq, seq)
+		read++
+		return read < pending
+	})
+}
+
+// readOrdered reads an ordered consumer's messages, each with its stream
+// sequence, while more says so.
+func readOrdered(ctx context.Context, str jetstream.Stream, cfg jetstream.OrderedConsumerConfig, more func(jetstream.Msg, uint64) bool) error {
 	cons, err := str.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	return readOrderedFrom(ctx, cons, more)
+}
+
+func readOrderedFrom(ctx context.Context, cons jetstream.Consumer, more func(jetstream.Msg, uint64) bool) error {
 	it, err := cons.Messages()
 	if err != nil {
 		return err
 	}
 	defer it.Stop()
-	// Every write is a new sequence, and a deleted key leaves a marker: a
-	// message at or after last exists, so this ends unless ctx does.
-	for c.seq < last {
+	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			return err
@@ -208,10 +297,10 @@ func (c *summaries) catchUp(ctx context.Context, s *service) error {
 		if err != nil {
 			return err
 		}
-		c.apply(s, strings.TrimPrefix(m.Subject(), statusSubject), m.Headers().Get(kvOperation), m.Data())
-		c.seq = md.Sequence.Stream
+		if !more(m, md.Sequence.Stream) {
+			return nil
+		}
 	}
-	return nil
 }
 
 // directReads is how many sequences a list reads one by one rather than
@@ -221,19 +310,84 @@ const directReads = 64
 // kvOperation is the header of a KV delete or purge marker.
 const kvOperation = "KV-Operation"
 
-func (c *summaries) apply(s *service, key, op string, value []byte) {
+// apply takes a status record (or its deletion) into the copy.
+func (c *summaries) apply(s *service, key, op string, value []byte, changed map[string]bool) {
+	changed[key] = true
 	if op != "" {
-		delete(c.byID, key)
+		delete(c.recs, key)
 		return
 	}
 	var r record
 	if err := json.Unmarshal(value, &r); err != nil {
-		delete(c.byID, key)
+		delete(c.recs, key)
 		s.log.Warn("unreadable status record skipped", "key", key, "err", err)
 		return
 	}
+	// A summary needs no enrichment but whether it found a headline.
+	for i := range r.Revisions {
+		if e := r.Revisions[i].Enrichment; e != nil {
+			r.Revisions[i].Enrichment = &Enrichment{Headline: e.Headline}
+		}
+	}
+	c.recs[key] = &r
+}
+
+// applyOwn takes one of ingest's own events into the copy, without the
+// article's body.
+func (c *summaries) applyOwn(s *service, m jetstream.Msg, changed map[string]bool) {
+	event, id, ok := bus.ParseSubject(m.Subject())
+	if !ok {
+		return
+	}
+	o := c.own[id]
+	if o == nil {
+		o = &ownEvents{}
+		c.own[id] = o
+	}
+	if event == bus.EventRetracted {
+		var ev newsroomv1.ArticleRetracted
+		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
+			s.log.Warn("unreadable retraction skipped", "subject", m.Subject(), "err", err)
+			return
+		}
+		o.retracted = &ev
+		changed[id] = true
+		return
+	}
+	var ev newsroomv1.ArticleSubmitted
+	if err := proto.Unmarshal(m.Data(), &ev); err != nil {
+		s.log.Warn("unreadable revision skipped", "subject", m.Subject(), "err", err)
+		return
+	}
+	a := ev.Article
+	ev.Article = &newsroomv1.Article{Headline: a.GetHeadline(), Editor: a.GetEditor(), SourceFormat: a.GetSourceFormat(),
+		Correction: a.GetCorrection(), Url: a.GetUrl(), PublishAt: a.GetPublishAt(), EmbargoUntil: a.GetEmbargoUntil()}
+	if event == bus.EventSubmitted {
+		o.submitted = &ev
+	} else {
+		o.scheduled = &ev
+	}
+	changed[id] = true
+}
+
+// summarize makes an article's summary from its record and own events.
+func (c *summaries) summarize(s *service, id string) {
+	rec, own := c.recs[id], c.own[id]
+	if rec == nil && own == nil {
+		delete(c.byID, id)
+		return
+	}
+	r := &record{ID: id, URL: s.PageURL(id)}
+	if rec != nil {
+		cp := *rec
+		cp.Revisions = slices.Clone(rec.Revisions)
+		r = &cp
+	}
+	if own != nil {
+		own.applyTo(r)
+	}
 	st := r.view()
-	c.byID[key] = Summary{ID: st.ID, Revision: st.Revision, State: st.State, Headline: st.Headline, URL: st.URL,
+	c.byID[id] = Summary{ID: st.ID, Revision: st.Revision, State: st.State, Headline: st.Headline, URL: st.URL,
 		UpdatedAt: st.UpdatedAt, ScheduledFor: st.ScheduledFor, Problems: len(st.Problems)}
 }
 

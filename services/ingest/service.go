@@ -241,6 +241,8 @@ type articleLog struct {
 	// latest is the article of the highest revision.
 	latest    *newsroomv1.ArticleSubmitted
 	retracted *newsroomv1.ArticleRetracted
+	// own holds the last event of each of ingest's kinds, for the status.
+	own ownEvents
 }
 
 func (l articleLog) exists() bool { return l.lastSeq != 0 }
@@ -272,7 +274,9 @@ func (s *service) readLog(ctx context.Context, id string) (articleLog, error) {
 			return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
 		}
 		if event == bus.EventSubmitted {
-			l.released = ev.Revision
+			l.released, l.own.submitted = ev.Revision, &ev
+		} else {
+			l.own.scheduled = &ev
 		}
 		if ev.Revision > l.revision {
 			l.revision, l.latest = ev.Revision, &ev
@@ -287,7 +291,7 @@ func (s *service) readLog(ctx context.Context, id string) (articleLog, error) {
 		if err := proto.Unmarshal(m.Data, &ev); err != nil {
 			return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
 		}
-		l.retracted = &ev
+		l.retracted, l.own.retracted = &ev, &ev
 	}
 	return l, nil
 }
@@ -385,30 +389,24 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 			Article:    a,
 			AcceptedAt: timestamppb.New(now),
 		}
-		if size := proto.Size(ev); size > s.maxEventBytes() {
+		data, err := proto.Marshal(ev)
+		if err != nil {
+			return SubmitResponse{}, fmt.Errorf("encode revision %d of %s: %w", rev, id, err)
+		}
+		if size := len(data); size > s.maxEventBytes() {
 			return SubmitResponse{}, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Article too large",
 				fmt.Sprintf("The article encodes to %d bytes; one revision may take at most %d. Shorten the body or its lists.", size, s.maxEventBytes()),
 				problem.FieldError{Field: "body", Detail: "too large once encoded"})
 		}
-		_, err := s.pub.PublishExpectFor(ctx, bus.Event{Subject: bus.Subject(event, id), MsgID: ev.EventId, Message: ev}, l.lastSeq, articleSubjects(id))
+		_, err = s.pub.PublishExpectFor(ctx, bus.Event{Subject: bus.Subject(event, id), MsgID: ev.EventId, Message: ev, Data: data}, l.lastSeq, articleSubjects(id))
 		if errors.Is(err, bus.ErrConflict) {
 			continue
 		}
 		if err != nil {
 			return SubmitResponse{}, unavailable(err)
 		}
-		// The PubAck makes the revision durable; the status view follows
-		// from the status consumer. A new revision of a known article is
-		// written to it here too, so that its status shows the revision
-		// as soon as the answer does; a new article's status is read from
-		// the log until the consumer has projected it (see Status), which
-		// spares a create its second round trip. A failure here is
-		// repaired by the consumer too.
-		if !fresh {
-			if err := s.recordSubmitted(ctx, event, ev); err != nil {
-				s.log.WarnContext(ctx, "status view not updated at submit; the status consumer will", "article_id", id, "err", err)
-			}
-		}
+		// The PubAck makes the revision durable, and the status reads it
+		// from the log (statusOf): nothing else to write.
 		resp := SubmitResponse{ID: id, Revision: rev, State: "processing", URL: a.Url, StatusURL: s.statusURL(id)}
 		if held {
 			resp.State, resp.ReleaseAt = "scheduled", &release
@@ -466,9 +464,6 @@ func (s *service) Retract(ctx context.Context, req RetractRequest) (RetractRespo
 		}
 		if err != nil {
 			return RetractResponse{}, unavailable(err)
-		}
-		if err := s.recordRetracted(ctx, ev); err != nil {
-			s.log.WarnContext(ctx, "status view not updated at retraction; the status consumer will", "article_id", id, "err", err)
 		}
 		return RetractResponse{ID: id, Revision: l.revision, State: "retracted", RetractedAt: now,
 			Reason: req.Reason, StatusURL: s.statusURL(id)}, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/newsroom/newsroom/pkg/bus"
 	"github.com/newsroom/newsroom/pkg/problem"
@@ -201,14 +202,22 @@ type record struct {
 }
 
 func (r *record) revision(n int64) *RevisionInfo {
+	if rv := r.find(n); rv != nil {
+		return rv
+	}
+	r.Revisions = append(r.Revisions, RevisionInfo{Revision: n})
+	slices.SortFunc(r.Revisions, func(a, b RevisionInfo) int { return int(a.Revision - b.Revision) })
+	return r.revision(n)
+}
+
+// find is revision n, or nil.
+func (r *record) find(n int64) *RevisionInfo {
 	for i := range r.Revisions {
 		if r.Revisions[i].Revision == n {
 			return &r.Revisions[i]
 		}
 	}
-	r.Revisions = append(r.Revisions, RevisionInfo{Revision: n})
-	slices.SortFunc(r.Revisions, func(a, b RevisionInfo) int { return int(a.Revision - b.Revision) })
-	return r.revision(n)
+	return nil
 }
 
 func (r *record) touch(t time.Time) {
@@ -291,44 +300,104 @@ func (s *service) getStatus(ctx context.Context, id string) (*record, uint64, er
 }
 
 func (s *service) Status(ctx context.Context, id string) (Status, error) {
-	st, _, err := s.getStatus(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		// A create is answered before the status consumer projects it:
-		// until then the article's status is what its log holds.
-		st, err = s.statusFromLog(ctx, id)
-	}
+	r, err := s.statusOf(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Status{}, problem.New(http.StatusNotFound, "not-found", "Article not found", fmt.Sprintf("No article %q.", id))
 	}
 	if err != nil {
 		return Status{}, unavailable(err)
 	}
-	return st.view(), nil
+	return r.view(), nil
+}
+
+// statusOf is the article's record in the status view with ingest's own
+// last events merged in, read from the log: the status consumer does not
+// read them (see ConsumerSpec), so the answer holds a revision, a held
+// revision or a retraction as soon as its PubAck does. ErrKeyNotFound if
+// neither knows the article.
+func (s *service) statusOf(ctx context.Context, id string) (*record, error) {
+	r, _, err := s.getStatus(ctx, id)
+	found := err == nil
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		r, err = &record{ID: id, URL: s.PageURL(id)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.readLog(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !found && !l.exists() {
+		return nil, jetstream.ErrKeyNotFound
+	}
+	l.own.applyTo(r)
+	if err := s.readHistory(ctx, r, l.revision); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readHistory reads from the log the revisions up to last that the record
+// does not hold: earlier revisions no stage has reported on yet (revised
+// again before enrichment, or while the stages are down). Revisions are
+// numbered from 1 without gaps, and each kind's subject holds them in
+// order, so the walk stops past the highest one missing.
+func (s *service) readHistory(ctx context.Context, r *record, last int64) error {
+	missing := map[int64]bool{}
+	var highest int64
+	for n := int64(1); n <= last; n++ {
+		rv := r.find(n)
+		// A held revision shown as still held may have been released
+		// before a later one came.
+		if rv == nil || rv.AcceptedAt.IsZero() || (n < last && rv.ScheduledFor != nil && rv.Stages.Submitted == nil) {
+			missing[n], highest = true, n
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for _, event := range []string{bus.EventScheduled, bus.EventSubmitted} {
+		subject := bus.Subject(event, r.ID)
+		for seq := uint64(1); ; {
+			m, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("history of %s: %w", r.ID, err)
+			}
+			var ev newsroomv1.ArticleSubmitted
+			if err := proto.Unmarshal(m.Data, &ev); err != nil {
+				return fmt.Errorf("history of %s: %s: %w", r.ID, m.Subject, err)
+			}
+			if missing[ev.Revision] {
+				submitted(r, event, &ev)
+			}
+			if ev.Revision >= highest {
+				break
+			}
+			seq = m.Sequence + 1
+		}
+	}
+	return nil
 }
 
 // updateStatus applies fn to the article's record with compare-and-set, so
 // several ingest instances can project events concurrently.
 func (s *service) updateStatus(ctx context.Context, id string, fn func(*record)) error {
-	return s.updateStatusFrom(ctx, id, fn, false)
-}
-
-// updateStatusFrom is updateStatus; fresh says the record most likely does
-// not exist yet (a new article), so it is created without a lookup first.
-func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*record), fresh bool) error {
 	for attempt := 0; ; attempt++ {
 		r, rev := &record{ID: id, URL: s.PageURL(id)}, uint64(0)
 		var old []byte
-		if !fresh || attempt > 0 {
-			e, err := s.status.Get(ctx, id)
-			switch {
-			case err == nil:
-				if err := json.Unmarshal(e.Value(), r); err != nil {
-					return fmt.Errorf("status of %s: %w", id, err)
-				}
-				rev, old = e.Revision(), e.Value()
-			case !errors.Is(err, jetstream.ErrKeyNotFound):
-				return err
+		e, err := s.status.Get(ctx, id)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(e.Value(), r); err != nil {
+				return fmt.Errorf("status of %s: %w", id, err)
 			}
+			rev, old = e.Revision(), e.Value()
+		case !errors.Is(err, jetstream.ErrKeyNotFound):
+			return err
 		}
 		fn(r)
 		data, err := json.Marshal(r)
@@ -336,7 +405,7 @@ func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*reco
 			return err
 		}
 		if bytes.Equal(data, old) {
-			return nil // already projected (the API wrote it, or a redelivery)
+			return nil // already projected (a redelivery)
 		}
 		if rev == 0 {
 			_, err = s.status.Create(ctx, id, data)
@@ -355,33 +424,44 @@ func (s *service) updateStatusFrom(ctx context.Context, id string, fn func(*reco
 	}
 }
 
-// statusFromLog is the status of an article not yet in the status view,
-// made from its last events as the status consumer will make it;
-// ErrKeyNotFound if the log holds none.
-func (s *service) statusFromLog(ctx context.Context, id string) (*record, error) {
-	l, err := s.readLog(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if l.latest == nil {
-		return nil, jetstream.ErrKeyNotFound
-	}
-	r := &record{ID: id, URL: s.PageURL(id)}
-	event := bus.EventSubmitted
-	if l.released < l.revision {
-		event = bus.EventScheduled
-	}
-	submitted(r, event, l.latest)
-	if l.retracted != nil {
-		retracted(r, l.retracted)
-	}
-	return r, nil
+// ownEvents are ingest's own last events of an article, as the log holds
+// them: the last revision released (submitted), the last held (scheduled),
+// the retraction.
+type ownEvents struct {
+	submitted, scheduled *newsroomv1.ArticleSubmitted
+	retracted            *newsroomv1.ArticleRetracted
 }
 
-// recordSubmitted projects a revision, released (submitted) or held
-// (scheduled).
-func (s *service) recordSubmitted(ctx context.Context, event string, ev *newsroomv1.ArticleSubmitted) error {
-	return s.updateStatusFrom(ctx, ev.ArticleId, func(r *record) { submitted(r, event, ev) }, ev.Revision == 1)
+// applyTo merges them into a record of the later stages' events. Each
+// sets only its own parts, so the merge gives what projecting every event
+// in log order gave.
+func (o ownEvents) applyTo(r *record) {
+	if o.scheduled != nil {
+		submitted(r, bus.EventScheduled, o.scheduled)
+	}
+	if o.submitted != nil {
+		submitted(r, bus.EventSubmitted, o.submitted)
+	}
+	if o.retracted != nil {
+		retracted(r, o.retracted)
+	}
+}
+
+// fromStage fills a revision's submission from a later stage's event,
+// which carries the article and when it was accepted: the log answers only
+// for an article's last submitted and scheduled revisions, and this keeps
+// the earlier ones in the history. A held revision was released at its
+// time.
+func (r *record) fromStage(rev int64, a *newsroomv1.Article, acceptedAt *timestamppb.Timestamp) {
+	if a == nil || acceptedAt == nil || !r.revision(rev).AcceptedAt.IsZero() {
+		return
+	}
+	ev := &newsroomv1.ArticleSubmitted{ArticleId: r.ID, Revision: rev, OccurredAt: acceptedAt, AcceptedAt: acceptedAt, Article: a}
+	if due := releaseTime(a); due.After(acceptedAt.AsTime()) {
+		submitted(r, bus.EventScheduled, ev)
+		ev = &newsroomv1.ArticleSubmitted{ArticleId: r.ID, Revision: rev, OccurredAt: timestamppb.New(due), AcceptedAt: acceptedAt, Article: a}
+	}
+	submitted(r, bus.EventSubmitted, ev)
 }
 
 // submitted applies a revision's event to a record.
@@ -404,16 +484,13 @@ func submitted(r *record, event string, ev *newsroomv1.ArticleSubmitted) {
 	if a.Correction != nil {
 		rv.Correction = a.Correction.Note
 	}
-	if a.Headline != "" && ev.Revision >= r.latest().Revision {
+	// Enrichment's headline, once there, is the one shown.
+	if a.Headline != "" && ev.Revision >= r.latest().Revision && (rv.Enrichment == nil || rv.Enrichment.Headline == "") {
 		r.Headline = a.Headline
 	}
-	if a.Url != "" {
+	if r.URL == "" {
 		r.URL = a.Url
 	}
-}
-
-func (s *service) recordRetracted(ctx context.Context, ev *newsroomv1.ArticleRetracted) error {
-	return s.updateStatus(ctx, ev.ArticleId, func(r *record) { retracted(r, ev) })
 }
 
 // retracted applies a retraction to a record.
@@ -453,12 +530,6 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 	h := ev.hdr
 	at := h.OccurredAt.AsTime()
 	switch ev.event {
-	case bus.EventSubmitted, bus.EventScheduled:
-		var full newsroomv1.ArticleSubmitted
-		if err := proto.Unmarshal(ev.raw, &full); err != nil {
-			return struct{}{}, bus.Permanent(err)
-		}
-		return struct{}{}, s.recordSubmitted(ctx, ev.event, &full)
 	case bus.EventEnriched:
 		var full newsroomv1.ArticleEnriched
 		if err := proto.Unmarshal(ev.raw, &full); err != nil {
@@ -466,6 +537,7 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 		}
 		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
 			r.touch(at)
+			r.fromStage(h.Revision, full.Article, full.AcceptedAt)
 			rv := r.revision(h.Revision)
 			rv.Stages.Enriched = &at
 			rv.Enrichment = enrichmentOf(full.Article)
@@ -482,6 +554,7 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 		}
 		return struct{}{}, s.updateStatus(ctx, h.ArticleId, func(r *record) {
 			r.touch(at)
+			r.fromStage(h.Revision, full.Article, full.AcceptedAt)
 			r.revision(h.Revision).Stages.Rendered = &at
 			if full.Url != "" && h.Revision >= r.latest().Revision {
 				r.URL = full.Url
@@ -504,14 +577,10 @@ func (s *service) project(ctx context.Context, ev statusEvent) (struct{}, error)
 				rv.Stages.Withdrawn = &at
 			}
 		})
-	case bus.EventRetracted:
-		var full newsroomv1.ArticleRetracted
-		if err := proto.Unmarshal(ev.raw, &full); err != nil {
-			return struct{}{}, bus.Permanent(err)
-		}
-		return struct{}{}, s.recordRetracted(ctx, &full)
 	}
-	// Events this view does not know yet are fine: newer services may add them.
+	// Ingest's own events are read from the log when asked (statusOf), and
+	// events this view does not know yet are fine: newer services may add
+	// them.
 	return struct{}{}, nil
 }
 

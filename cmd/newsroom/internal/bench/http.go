@@ -110,10 +110,11 @@ func closedLoop(ctx context.Context, n, workers int, do func(i int) error) (floa
 // answers only after the PubAck, as ingest must.
 //
 // A third, statusView, is the PubAck handler with a consumer running that
-// writes a small record per request into a KV bucket, as any status view
-// of the submissions must: a second durable write per request, on the
-// same cores. It is no target's baseline; it says how much of ingest's
-// distance from the PubAck handler is its status view.
+// writes a small record per request into a KV bucket, as a status view
+// that reads every submission does: a delivery and a second durable write
+// per request, on the same cores. It is no target's baseline; it shows what
+// ingest's status view saves by reading an article's own events from the
+// log when asked instead.
 type b3Result struct {
 	bare, pubAck, statusView float64
 }
