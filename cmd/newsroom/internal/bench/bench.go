@@ -171,8 +171,8 @@ func (b *Bench) run(ctx context.Context) error {
 		noop    float64
 		stages  stageRates
 		ingestR float64
-		off, on     pipelineRun
-		sink        otlpSink
+		off, on pipelineRun
+		sink    otlpSink
 	)
 
 	if b.want("b1") {
