@@ -6,6 +6,7 @@ package formats
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"mime"
 	"net/url"
@@ -116,21 +117,39 @@ func checkBody(body []byte) []problem.FieldError {
 	return nil
 }
 
-// BadControl finds a control character; tabs and line breaks are allowed
-// in multi-line fields.
+// BadControl finds a control character (unicode.IsControl: U+0000–U+001F
+// and U+007F–U+009F) or a line or paragraph separator (U+2028, U+2029);
+// tabs and line breaks are allowed in multi-line fields. It reads bytes,
+// not runes: of the characters it looks for, those above ASCII all begin
+// with the byte 0xC2 or 0xE2, and no other character's bytes hold either.
 func BadControl(s string, multiline bool) (rune, bool) {
-	// Printable ASCII, the common case, one byte at a time; the first
-	// other byte sends the rest through the rune loop.
-	i := 0
-	for i < len(s) && (s[i] >= 0x20 && s[i] < 0x7f || multiline && (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
-		i++
-	}
-	for _, r := range s[i:] {
-		if multiline && (r == '\n' || r == '\r' || r == '\t') {
-			continue
+	for i := 0; i < len(s); i++ {
+		// Eight printable ASCII bytes at a time.
+		for i+8 <= len(s) {
+			if w := binary.LittleEndian.Uint64([]byte(s[i : i+8])); hasLess(w, 0x20) || hasHigh(w) {
+				break
+			}
+			i += 8
 		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return r, true
+		if i >= len(s) {
+			break
+		}
+		switch c := s[i]; {
+		case c >= 0x20 && c < 0x7f:
+		case c < 0x20 || c == 0x7f:
+			if !multiline || (c != '\n' && c != '\r' && c != '\t') {
+				return rune(c), true
+			}
+		case c == 0xc2:
+			// U+0080–U+009F: C2 80 – C2 9F.
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
+				return rune(s[i+1]), true
+			}
+		case c == 0xe2:
+			// U+2028, U+2029: E2 80 A8, E2 80 A9.
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9) {
+				return 0x2000 + rune(s[i+2]) - 0x80, true
+			}
 		}
 	}
 	return 0, false

@@ -1,15 +1,19 @@
 package formats
 
 import (
+	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/newsroom/newsroom/pkg/problem"
 	"github.com/newsroom/newsroom/pkg/testtool"
@@ -370,4 +374,99 @@ func BenchmarkJSON(b *testing.B) {
 	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "json-ns/op")
 	b.ReportMetric(float64(base.Nanoseconds())/float64(b.N), "encoding-json-ns/op")
 	b.ReportMetric(float64(ours)/float64(base), "ratio")
+}
+
+// badControlRunes is BadControl as it was written first, rune by rune:
+// the reference the byte-wise one must agree with.
+func badControlRunes(s string, multiline bool) (rune, bool) {
+	for _, r := range s {
+		if multiline && (r == '\n' || r == '\r' || r == '\t') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// TestBadControlAgreesWithRunes compares BadControl with the rune-wise
+// reference on every string of up to three bytes drawn from the bytes that
+// matter (ASCII controls and text, the lead and continuation bytes of the
+// characters looked for and of others, invalid bytes), and on random
+// longer ones.
+func TestBadControlAgreesWithRunes(t *testing.T) {
+	alphabet := []byte{0x00, 0x09, 0x0a, 0x0d, 0x1f, 'a', 0x7e, 0x7f, 0x80, 0x85, 0x9f, 0xa0, 0xa8, 0xa9, 0xbf, 0xc2, 0xc3, 0xe2, 0xe3, 0xf0, 0x9d, 0xff}
+	check := func(s string) {
+		for _, multiline := range []bool{false, true} {
+			gr, gok := BadControl(s, multiline)
+			wr, wok := badControlRunes(s, multiline)
+			if gr != wr || gok != wok {
+				t.Fatalf("BadControl(%q, %v) = %U, %v; rune by rune %U, %v", s, multiline, gr, gok, wr, wok)
+			}
+		}
+	}
+	var gen func(prefix []byte, n int)
+	gen = func(prefix []byte, n int) {
+		check(string(prefix))
+		if n == 0 {
+			return
+		}
+		for _, b := range alphabet {
+			gen(append(prefix, b), n-1)
+		}
+	}
+	gen(nil, 3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
+	for _, s := range []string{"Plain text — “quoted”, café.\n\tNext line.", "line\u2028sep", "para\u2029sep", "c1 \u0085 here", "del \x7f"} {
+		check(s)
+	}
+}
+
+// TestWordTests checks the eight-bytes-at-a-time tests against bytes read
+// one by one: every byte value at every position of words filled with
+// each of a few neighbours.
+func TestWordTests(t *testing.T) {
+	for _, fill := range []byte{0x00, 0x1f, 0x20, 'a', '"', '\\', 0x7e, 0x7f, 0x80, 0xff} {
+		for pos := range 8 {
+			for v := range 256 {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(v)
+				w := binary.LittleEndian.Uint64(b)
+				var less, quote, high bool
+				for _, c := range b {
+					less = less || c < 0x20
+					quote = quote || c == '"'
+					high = high || c >= 0x7f
+				}
+				if hasLess(w, 0x20) != less || hasByte(w, '"') != quote || hasHigh(w) != high {
+					t.Fatalf("% x: hasLess %v hasByte(\") %v hasHigh %v; byte by byte %v %v %v",
+						b, hasLess(w, 0x20), hasByte(w, '"'), hasHigh(w), less, quote, high)
+				}
+			}
+		}
+	}
+	// And BadControl's fast path: long printable runs with one byte that
+	// matters anywhere.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		b := bytes.Repeat([]byte("plain text "), 1+rng.IntN(5))
+		at := rng.IntN(len(b))
+		k := rng.IntN(7)
+		b = slices.Insert(b, at, []byte{0x00, 0x0a, 0x7f, 0xc2, 0x85, 0xe2, 0x80, 0xa8}[k:k+1+rng.IntN(2)]...)
+		for _, multiline := range []bool{false, true} {
+			gr, gok := BadControl(string(b), multiline)
+			wr, wok := badControlRunes(string(b), multiline)
+			if gr != wr || gok != wok {
+				t.Fatalf("BadControl(%q, %v) = %U, %v; rune by rune %U, %v", b, multiline, gr, gok, wr, wok)
+			}
+		}
+	}
 }

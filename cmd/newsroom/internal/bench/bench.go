@@ -69,7 +69,7 @@ type sizes struct {
 }
 
 var (
-	fullSizes = sizes{b1Async: 50_000, b1Sync: 5_000, relay: 20_000, http: 10_000, ingest: 5_000,
+	fullSizes = sizes{b1Async: 50_000, b1Sync: 5_000, relay: 20_000, http: 10_000, ingest: 10_000,
 		articles: 400, latencyFor: 40 * time.Second, site: 10_000, newArticles: 5, repeats: 2}
 	shortSizes = sizes{b1Async: 5_000, b1Sync: 1_000, relay: 2_000, http: 1_000, ingest: 300,
 		articles: 100, latencyFor: 5 * time.Second, site: 1_000, newArticles: 3, repeats: 1}
