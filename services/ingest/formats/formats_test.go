@@ -470,3 +470,33 @@ func TestWordTests(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONNumbersAndBooleans: the fast paths for whole numbers and
+// booleans take and refuse exactly what encoding/json does.
+func TestJSONNumbersAndBooleans(t *testing.T) {
+	for _, lit := range []string{"800", "0", "-0", "-5", "2147483647", "2147483648", "-2147483649", "1.5", "1.0", "1e2", "-1E+2", `"800"`, "true", "null", "[]"} {
+		var want int32
+		werr := json.Unmarshal([]byte(lit), &want)
+		a, errs := JSON([]byte(`{"headline": "h", "body": "b", "images": [{"url": "https://e.com/a.jpg", "height": ` + lit + `}]}`))
+		got := slices.ContainsFunc(errs, func(e problem.FieldError) bool {
+			return e.Field == "/images/0/height" && strings.Contains(e.Detail, "whole number")
+		})
+		if got != (werr != nil) {
+			t.Errorf("height %s: error %v, encoding/json %v", lit, got, werr)
+		}
+		if werr == nil && want >= 0 && (a == nil || a.Images[0].Height != want) {
+			t.Errorf("height %s: decoded %+v, want %d", lit, a, want)
+		}
+	}
+	for _, lit := range []string{"true", "false", "null", "1", `"true"`, "0"} {
+		var want bool
+		werr := json.Unmarshal([]byte(lit), &want)
+		a, errs := JSON([]byte(`{"headline": "h", "body": "b", "minor": ` + lit + `}`))
+		if got := slices.Contains(fields(errs), "/minor"); got != (werr != nil) {
+			t.Errorf("minor %s: error %v, encoding/json %v", lit, got, werr)
+		}
+		if werr == nil && (a == nil || a.Minor != want) {
+			t.Errorf("minor %s: decoded %+v, want %v", lit, a, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -236,9 +237,9 @@ func decodeFields(c *checker, obj map[string]json.RawMessage, path string, field
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		field := path + "/" + escapePointer(k)
 		target, ok := fields[k]
 		if !ok {
+			field := path + "/" + escapePointer(k)
 			if path == "" && slices.Contains(ninjsKeys, k) {
 				c.add(field, "is not a field of the newsroom article; send IPTC ninjs as application/ninjs+json")
 			} else {
@@ -259,8 +260,21 @@ func decodeFields(c *checker, obj map[string]json.RawMessage, path string, field
 			*ap = elements(v)
 			continue
 		}
+		if bp, ok := target.(*bool); ok && (string(v) == "true" || string(v) == "false") {
+			*bp = string(v) == "true"
+			continue
+		}
+		if ip, ok := target.(*int32); ok {
+			// A plain integer literal (v is well-formed JSON, so no '+');
+			// anything else (a fraction, an exponent, out of range) is
+			// encoding/json's to judge.
+			if n, err := strconv.ParseInt(string(v), 10, 32); err == nil {
+				*ip = int32(n)
+				continue
+			}
+		}
 		if err := json.Unmarshal(v, target); err != nil {
-			c.add(field, "must be %s", describe(target))
+			c.add(path+"/"+escapePointer(k), "must be %s", describe(target))
 		}
 	}
 }
