@@ -624,6 +624,15 @@ func TestStatusMergesTheLog(t *testing.T) {
 	if r2 := st.Revisions[1]; r2.Stages.Submitted == nil || r2.Correction != "" || r2.Enrichment != nil {
 		t.Errorf("revision 2: %+v", r2)
 	}
+	// An article whose log holds an unreadable event still has a status
+	// (the stage that cannot read it dead-letters it, and the status
+	// lists that).
+	if _, err := e.js.Publish(ctx, bus.Subject(bus.EventSubmitted, "poison"), []byte("\xff not protobuf")); err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.do("GET", "/v1/articles/poison", readerToken, "", nil); rec.Code != http.StatusOK {
+		t.Errorf("status of an article with an unreadable event: %d %s", rec.Code, rec.Body)
+	}
 	// A retraction shows at once too.
 	if rec := e.do("POST", "/v1/articles/later/retract", deskToken, "application/json", []byte(`{"reason": "wrong"}`)); rec.Code != http.StatusAccepted {
 		t.Fatalf("retract: %d %s", rec.Code, rec.Body)

@@ -250,8 +250,15 @@ func (l articleLog) exists() bool { return l.lastSeq != 0 }
 // articleSubjects is the filter of every event of one article.
 func articleSubjects(id string) string { return bus.Subject("*", id) }
 
-// readLog reads the article's last events.
+// readLog reads the article's last events, for a write: each must be
+// readable.
 func (s *service) readLog(ctx context.Context, id string) (articleLog, error) {
+	return s.readLogWith(ctx, id, false)
+}
+
+// readLogWith is readLog; with skip, for a status, an unreadable event is
+// left out (a stage's dead letter reports it) and the rest is shown.
+func (s *service) readLogWith(ctx context.Context, id string, skip bool) (articleLog, error) {
 	var l articleLog
 	last, err := s.stream.GetLastMsgForSubject(ctx, articleSubjects(id))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -271,6 +278,9 @@ func (s *service) readLog(ctx context.Context, id string) (articleLog, error) {
 		}
 		var ev newsroomv1.ArticleSubmitted
 		if err := proto.Unmarshal(m.Data, &ev); err != nil {
+			if skip {
+				continue
+			}
 			return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
 		}
 		if event == bus.EventSubmitted {
@@ -289,9 +299,12 @@ func (s *service) readLog(ctx context.Context, id string) (articleLog, error) {
 	if m != nil {
 		var ev newsroomv1.ArticleRetracted
 		if err := proto.Unmarshal(m.Data, &ev); err != nil {
-			return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
+			if !skip {
+				return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
+			}
+		} else {
+			l.retracted, l.own.retracted = &ev, &ev
 		}
-		l.retracted, l.own.retracted = &ev, &ev
 	}
 	return l, nil
 }

@@ -324,7 +324,7 @@ func (s *service) statusOf(ctx context.Context, id string) (*record, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.readLog(ctx, id)
+	l, err := s.readLogWith(ctx, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -367,9 +367,10 @@ func (s *service) readHistory(ctx context.Context, r *record, last int64) error 
 			if err != nil {
 				return fmt.Errorf("history of %s: %w", r.ID, err)
 			}
+			seq = m.Sequence + 1
 			var ev newsroomv1.ArticleSubmitted
 			if err := proto.Unmarshal(m.Data, &ev); err != nil {
-				return fmt.Errorf("history of %s: %s: %w", r.ID, m.Subject, err)
+				continue // unreadable: a stage's dead letter reports it
 			}
 			if missing[ev.Revision] {
 				submitted(r, event, &ev)
@@ -377,7 +378,6 @@ func (s *service) readHistory(ctx context.Context, r *record, last int64) error 
 			if ev.Revision >= highest {
 				break
 			}
-			seq = m.Sequence + 1
 		}
 	}
 	return nil
