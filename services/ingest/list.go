@@ -339,35 +339,36 @@ func (c *summaries) applyOwn(s *service, m jetstream.Msg, changed map[string]boo
 	if !ok {
 		return
 	}
+	var (
+		sub newsroomv1.ArticleSubmitted
+		ret newsroomv1.ArticleRetracted
+		ev  proto.Message = &sub
+	)
+	if event == bus.EventRetracted {
+		ev = &ret
+	}
+	if err := proto.Unmarshal(m.Data(), ev); err != nil {
+		s.log.Warn("unreadable event skipped", "subject", m.Subject(), "err", err)
+		return
+	}
 	o := c.own[id]
 	if o == nil {
 		o = &ownEvents{}
 		c.own[id] = o
 	}
+	changed[id] = true
 	if event == bus.EventRetracted {
-		var ev newsroomv1.ArticleRetracted
-		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
-			s.log.Warn("unreadable retraction skipped", "subject", m.Subject(), "err", err)
-			return
-		}
-		o.retracted = &ev
-		changed[id] = true
+		o.retracted = &ret
 		return
 	}
-	var ev newsroomv1.ArticleSubmitted
-	if err := proto.Unmarshal(m.Data(), &ev); err != nil {
-		s.log.Warn("unreadable revision skipped", "subject", m.Subject(), "err", err)
-		return
-	}
-	a := ev.Article
-	ev.Article = &newsroomv1.Article{Headline: a.GetHeadline(), Editor: a.GetEditor(), SourceFormat: a.GetSourceFormat(),
+	a := sub.Article
+	sub.Article = &newsroomv1.Article{Headline: a.GetHeadline(), Editor: a.GetEditor(), SourceFormat: a.GetSourceFormat(),
 		Correction: a.GetCorrection(), Url: a.GetUrl(), PublishAt: a.GetPublishAt(), EmbargoUntil: a.GetEmbargoUntil()}
 	if event == bus.EventSubmitted {
-		o.submitted = &ev
+		o.submitted = &sub
 	} else {
-		o.scheduled = &ev
+		o.scheduled = &sub
 	}
-	changed[id] = true
 }
 
 // summarize makes an article's summary from its record and own events.

@@ -239,9 +239,9 @@ type articleLog struct {
 	// released the highest published as submitted.
 	revision, released int64
 	// latest is the article of the highest revision.
-	latest    *newsroomv1.ArticleSubmitted
-	retracted *newsroomv1.ArticleRetracted
-	// own holds the last event of each of ingest's kinds, for the status.
+	latest *newsroomv1.ArticleSubmitted
+	// own holds the last event of each of ingest's kinds: the retraction
+	// for a write, all three for a status.
 	own ownEvents
 }
 
@@ -303,7 +303,7 @@ func (s *service) readLogWith(ctx context.Context, id string, skip bool) (articl
 				return l, fmt.Errorf("decode %s of %s: %w", m.Subject, id, err)
 			}
 		} else {
-			l.retracted, l.own.retracted = &ev, &ev
+			l.own.retracted = &ev
 		}
 	}
 	return l, nil
@@ -437,9 +437,9 @@ func submitAllowed(req SubmitRequest, l articleLog, id string) *problem.Details 
 			problem.FieldError{Field: "/id", Detail: "already taken"})
 	case !req.Create && l.revision == 0:
 		return notFound(id, "create it with POST /v1/articles")
-	case l.retracted != nil:
+	case l.own.retracted != nil:
 		return problem.New(http.StatusConflict, "retracted", "Article retracted",
-			fmt.Sprintf("Article %q was retracted (%s); it takes no new revisions. Submit a new article instead.", id, l.retracted.Reason))
+			fmt.Sprintf("Article %q was retracted (%s); it takes no new revisions. Submit a new article instead.", id, l.own.retracted.Reason))
 	case req.IfMatch > 0 && req.IfMatch != l.revision:
 		return problem.New(http.StatusPreconditionFailed, "precondition-failed", "Article has moved on",
 			fmt.Sprintf("If-Match names revision %d but the article is at revision %d; fetch its status and resubmit.", req.IfMatch, l.revision),
@@ -458,9 +458,9 @@ func (s *service) Retract(ctx context.Context, req RetractRequest) (RetractRespo
 		switch {
 		case l.revision == 0:
 			return RetractResponse{}, notFound(id, "nothing to retract")
-		case l.retracted != nil:
+		case l.own.retracted != nil:
 			return RetractResponse{}, problem.New(http.StatusConflict, "retracted", "Already retracted",
-				fmt.Sprintf("Article %q was retracted at %s: %s", id, l.retracted.OccurredAt.AsTime().Format(time.RFC3339), l.retracted.Reason))
+				fmt.Sprintf("Article %q was retracted at %s: %s", id, l.own.retracted.OccurredAt.AsTime().Format(time.RFC3339), l.own.retracted.Reason))
 		}
 		now := s.cfg.Now()
 		ev := &newsroomv1.ArticleRetracted{
@@ -498,7 +498,7 @@ func (s *service) release(ctx context.Context, held *newsroomv1.ArticleSubmitted
 		if err != nil {
 			return struct{}{}, err
 		}
-		if l.retracted != nil || l.released >= held.Revision || l.revision > held.Revision {
+		if l.own.retracted != nil || l.released >= held.Revision || l.revision > held.Revision {
 			s.log.InfoContext(ctx, "held revision superseded; not released", "article_id", id, "revision", held.Revision)
 			return struct{}{}, nil
 		}

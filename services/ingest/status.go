@@ -459,7 +459,7 @@ func (r *record) fromStage(rev int64, a *newsroomv1.Article, acceptedAt *timesta
 	ev := &newsroomv1.ArticleSubmitted{ArticleId: r.ID, Revision: rev, OccurredAt: acceptedAt, AcceptedAt: acceptedAt, Article: a}
 	if due := releaseTime(a); due.After(acceptedAt.AsTime()) {
 		submitted(r, bus.EventScheduled, ev)
-		ev = &newsroomv1.ArticleSubmitted{ArticleId: r.ID, Revision: rev, OccurredAt: timestamppb.New(due), AcceptedAt: acceptedAt, Article: a}
+		ev.OccurredAt = timestamppb.New(due)
 	}
 	submitted(r, bus.EventSubmitted, ev)
 }
@@ -487,9 +487,6 @@ func submitted(r *record, event string, ev *newsroomv1.ArticleSubmitted) {
 	// Enrichment's headline, once there, is the one shown.
 	if a.Headline != "" && ev.Revision >= r.latest().Revision && (rv.Enrichment == nil || rv.Enrichment.Headline == "") {
 		r.Headline = a.Headline
-	}
-	if r.URL == "" {
-		r.URL = a.Url
 	}
 }
 
