@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -128,7 +129,7 @@ func (p *Publisher) PublishRaw(ctx context.Context, subject, msgID, contentType 
 }
 
 func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType string, data []byte, extra nats.Header, m proto.Message, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
-	ctx, span := p.tracer.Start(ctx, "publish "+SubjectPattern(subject), trace.WithSpanKind(trace.SpanKindProducer))
+	ctx, span := p.tracer.Start(ctx, publishSpanName(subject), trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
 	// Attributes only for a span that keeps them: with tracing off (or
 	// this trace not sampled) a publish makes none.
@@ -174,6 +175,23 @@ func (p *Publisher) publish(ctx context.Context, subject, msgID, contentType str
 	}
 	return ack, nil
 }
+
+// publishSpanName is "publish " and the subject's pattern, made once per
+// kind of event.
+func publishSpanName(subject string) string {
+	event, _, ok := ParseSubject(subject)
+	if !ok {
+		return "publish " + subject
+	}
+	if name, ok := publishSpanNames.Load(event); ok {
+		return name.(string)
+	}
+	name := "publish " + SubjectPattern(subject)
+	publishSpanNames.Store(strings.Clone(event), name)
+	return name
+}
+
+var publishSpanNames sync.Map
 
 // SubjectPattern replaces the article id of an article subject with '*', so
 // span names stay low in cardinality: "news.article.submitted.*".

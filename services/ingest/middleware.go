@@ -73,16 +73,20 @@ func logging(log *slog.Logger, method string) endpoint.Middleware {
 			if id != "" {
 				ctx = telemetry.WithArticleID(ctx, id)
 			}
-			attrs := []any{"method", method, "editor", apiauth.EditorFrom(ctx), "outcome", outcome(err),
-				"took", time.Since(start).String()}
-			switch {
-			case err == nil:
-				log.InfoContext(ctx, "api", attrs...)
-			case statusOf(err) >= 500:
-				log.ErrorContext(ctx, "api", append(attrs, "err", err.Error())...)
-			default:
-				log.InfoContext(ctx, "api", append(attrs, "err", err.Error())...)
+			level := slog.LevelInfo
+			if err != nil && statusOf(err) >= 500 {
+				level = slog.LevelError
 			}
+			if !log.Enabled(ctx, level) {
+				return resp, err
+			}
+			attrs := [5]slog.Attr{slog.String("method", method), slog.String("editor", apiauth.EditorFrom(ctx)),
+				slog.String("outcome", outcome(err)), slog.String("took", time.Since(start).String())}
+			n := 4
+			if err != nil {
+				attrs[4], n = slog.String("err", err.Error()), 5
+			}
+			log.LogAttrs(ctx, level, "api", attrs[:n]...)
 			return resp, err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -402,16 +403,25 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 			Article:    a,
 			AcceptedAt: timestamppb.New(now),
 		}
-		data, err := proto.Marshal(ev)
+		buf := eventBuffers.Get().(*[]byte)
+		data, err := proto.MarshalOptions{}.MarshalAppend((*buf)[:0], ev)
 		if err != nil {
+			eventBuffers.Put(buf)
 			return SubmitResponse{}, fmt.Errorf("encode revision %d of %s: %w", rev, id, err)
 		}
 		if size := len(data); size > s.maxEventBytes() {
+			eventBuffers.Put(buf)
 			return SubmitResponse{}, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Article too large",
 				fmt.Sprintf("The article encodes to %d bytes; one revision may take at most %d. Shorten the body or its lists.", size, s.maxEventBytes()),
 				problem.FieldError{Field: "body", Detail: "too large once encoded"})
 		}
 		_, err = s.pub.PublishExpectFor(ctx, bus.Event{Subject: bus.Subject(event, id), MsgID: ev.EventId, Message: ev, Data: data}, l.lastSeq, articleSubjects(id))
+		// The client copied the event into its connection's buffer: the
+		// encoding can be reused once the publish returns.
+		if cap(data) <= maxPooledEvent {
+			*buf = data[:0]
+		}
+		eventBuffers.Put(buf)
 		if errors.Is(err, bus.ErrConflict) {
 			continue
 		}
@@ -428,6 +438,14 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (SubmitResponse
 	}
 	return SubmitResponse{}, busy(id)
 }
+
+// eventBuffers hold encodings of submitted events between requests: most
+// of a submission's bytes, which need not be garbage for each request.
+var eventBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledEvent: a larger encoding (a rare, very long article) is left to
+// the collector rather than kept.
+const maxPooledEvent = 256 << 10
 
 func submitAllowed(req SubmitRequest, l articleLog, id string) *problem.Details {
 	switch {

@@ -31,7 +31,9 @@ const (
 )
 
 // Decoder turns a submission's body into an article, or names every field
-// at fault. A decoder never panics, whatever the input.
+// at fault. A decoder never panics, whatever the input. The article's
+// strings may share the body's bytes (JSON does not copy what it need not):
+// the caller must not change the body afterwards.
 type Decoder func(body []byte) (*newsroomv1.Article, []problem.FieldError)
 
 // MediaTypes maps every accepted media type to its decoder.
@@ -179,18 +181,31 @@ func (c *checker) has(field string) bool {
 // text checks a string field: presence, length in characters and control
 // characters (line breaks only where multiline).
 func (c *checker) text(field, v string, required bool, maxLen int, multiline bool) {
-	switch {
-	case c.has(field):
-		// Already wrong (a value of another type): one error is enough.
-	case required && strings.TrimSpace(v) == "":
-		c.add(field, "is required")
-	case len(v) > maxLen && utf8.RuneCountInString(v) > maxLen: // no more runes than bytes
-		c.add(field, "is longer than %d characters", maxLen)
-	default:
-		if r, ok := BadControl(v, multiline); ok {
-			c.add(field, "contains the control character %U", r)
-		}
+	if c.has(field) {
+		return // already wrong (a value of another type): one error is enough
 	}
+	if fault := textFault(v, required, maxLen, multiline); fault != "" {
+		c.errs = append(c.errs, problem.FieldError{Field: field, Detail: fault})
+	}
+}
+
+// textOK is text's check alone, for a caller that makes the field's path
+// only when there is an error to name.
+func textOK(v string, required bool, maxLen int, multiline bool) bool {
+	return textFault(v, required, maxLen, multiline) == ""
+}
+
+func textFault(v string, required bool, maxLen int, multiline bool) string {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		return "is required"
+	case len(v) > maxLen && utf8.RuneCountInString(v) > maxLen: // no more runes than bytes
+		return fmt.Sprintf("is longer than %d characters", maxLen)
+	}
+	if r, ok := BadControl(v, multiline); ok {
+		return fmt.Sprintf("contains the control character %U", r)
+	}
+	return ""
 }
 
 func (c *checker) count(field string, n, limit int) {

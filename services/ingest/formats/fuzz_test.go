@@ -30,6 +30,7 @@ func FuzzDecoders(f *testing.F) {
 	f.Add([]byte("# Headline\n\nBody *text*."))
 	f.Add([]byte(`{"headline": "x", "associations": {"a": {"type": "picture", "renditions": {"r": {"href": "https://e.com/x.jpg"}}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		jsonPathsAgree(t, body)
 		for name, d := range map[string]Decoder{"json": JSON, "text": Text, "markdown": Markdown, "html": HTML, "ninjs": Ninjs} {
 			a, errs := d(body)
 			if len(errs) > 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -45,38 +46,45 @@ func editorEvidence() *newsroomv1.Evidence {
 // A ninjs item sent as plain JSON (it has a "uri" and no "body") is read as
 // ninjs.
 func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
+	return decodeJSON(body, true)
+}
+
+// decodeJSON is JSON; fast false skips the one-pass read of the common
+// case, so that tests can hold the two paths to the same answers.
+func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldError) {
 	if errs := checkBody(body); errs != nil {
 		return nil, errs
 	}
-	// One pass reads a well-formed object; anything else is read again by
-	// the path that says where and why it is not one.
-	top, ok := topObject(body)
-	if !ok {
-		raw, errs := parseJSON(body)
-		if errs != nil {
-			return nil, errs
-		}
-		c := &checker{}
-		decodeObject(c, raw, "", nil)
-		return nil, c.errs
-	}
-	if looksLikeNinjs(top) {
-		// ninjs producers often say only application/json.
-		return Ninjs(body)
-	}
 	c := &checker{}
-	var (
-		id, headline, dek, text, bodyFormat, section, language, canonical, correction string
-		publishAt, embargoUntil                                                       string
-		minor                                                                         bool
-		bylines, images, tags, translations                                           []json.RawMessage
-	)
-	decodeFields(c, top, "", map[string]any{
-		"id": &id, "headline": &headline, "dek": &dek, "body": &text, "body_format": &bodyFormat,
-		"bylines": &bylines, "images": &images, "tags": &tags, "section": &section, "language": &language,
-		"canonical_url": &canonical, "translations": &translations, "publish_at": &publishAt,
-		"embargo_until": &embargoUntil, "correction": &correction, "minor": &minor,
-	})
+	var m members
+	if !fast || !m.read(body) {
+		// Not the common case: an unknown or escaped key, a value of
+		// another type, a ninjs item, or not one well-formed object. This
+		// path finds and names every fault.
+		top, ok := topObject(body)
+		if !ok {
+			raw, errs := parseJSON(body)
+			if errs != nil {
+				return nil, errs
+			}
+			decodeObject(c, raw, "", nil)
+			return nil, c.errs
+		}
+		if looksLikeNinjs(top) {
+			// ninjs producers often say only application/json.
+			return Ninjs(body)
+		}
+		m = members{}
+		decodeFields(c, top, "", map[string]any{
+			"id": &m.id, "headline": &m.headline, "dek": &m.dek, "body": &m.text, "body_format": &m.bodyFormat,
+			"bylines": &m.bylines, "images": &m.images, "tags": &m.tags, "section": &m.section, "language": &m.language,
+			"canonical_url": &m.canonical, "translations": &m.translations, "publish_at": &m.publishAt,
+			"embargo_until": &m.embargoUntil, "correction": &m.correction, "minor": &m.minor,
+		})
+	}
+	id, headline, dek, text, bodyFormat, section, language, canonical, correction := m.id, m.headline, m.dek, m.text, m.bodyFormat, m.section, m.language, m.canonical, m.correction
+	publishAt, embargoUntil, minor := m.publishAt, m.embargoUntil, m.minor
+	bylines, images, tags, translations := m.bylines, m.images, m.tags, m.translations
 
 	if id != "" {
 		if err := bus.ValidateArticleID(id); err != nil {
@@ -106,21 +114,27 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 	if len(c.errs) > 0 && (len(bylines) > MaxBylines || len(images) > MaxImages || len(tags) > MaxTags || len(translations) > MaxTranslations) {
 		return nil, c.errs
 	}
+	if len(bylines) > 0 {
+		a.Bylines = make([]*newsroomv1.Byline, 0, len(bylines))
+	}
 	for i, raw := range bylines {
-		field := fmt.Sprintf("/bylines/%d", i)
 		var name, org string
 		if raw[0] == '"' {
-			name = jsonString(raw)
+			// A name alone: its path is made only for an error.
+			if name = jsonString(raw); !textOK(name, true, 200, false) {
+				c.text("/bylines/"+strconv.Itoa(i)+"/name", name, true, 200, false)
+			}
 		} else {
+			field := "/bylines/" + strconv.Itoa(i)
 			decodeObject(c, raw, field, map[string]any{"name": &name, "organization": &org})
+			c.text(field+"/name", name, true, 200, false)
+			c.text(field+"/organization", org, false, 200, false)
 		}
-		c.text(field+"/name", name, true, 200, false)
-		c.text(field+"/organization", org, false, 200, false)
 		a.Bylines = append(a.Bylines, &newsroomv1.Byline{Name: strings.TrimSpace(name),
 			Organization: strings.TrimSpace(org), Evidence: editorEvidence()})
 	}
 	for i, raw := range images {
-		field := fmt.Sprintf("/images/%d", i)
+		field := "/images/" + strconv.Itoa(i)
 		var im struct {
 			url, caption, credit, alt string
 			width, height             int32
@@ -143,19 +157,23 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		a.Images = append(a.Images, &newsroomv1.Image{Url: im.url, Caption: im.caption, Credit: im.credit,
 			Alt: im.alt, Width: im.width, Height: im.height, Evidence: editorEvidence()})
 	}
+	if len(tags) > 0 {
+		a.Tags = make([]*newsroomv1.Tag, 0, len(tags))
+	}
 	for i, raw := range tags {
-		field := fmt.Sprintf("/tags/%d", i)
 		if raw[0] != '"' {
-			c.add(field, "must be a JSON string")
+			c.add("/tags/"+strconv.Itoa(i), "must be a JSON string")
 			continue
 		}
 		t := jsonString(raw)
-		c.text(field, t, true, 100, false)
+		if !textOK(t, true, 100, false) {
+			c.text("/tags/"+strconv.Itoa(i), t, true, 100, false)
+		}
 		a.Tags = append(a.Tags, &newsroomv1.Tag{Name: strings.TrimSpace(t), Type: newsroomv1.TagType_TAG_TYPE_KEYWORD,
 			Evidence: editorEvidence()})
 	}
 	for i, raw := range translations {
-		field := fmt.Sprintf("/translations/%d", i)
+		field := "/translations/" + strconv.Itoa(i)
 		var t newsroomv1.Translation
 		decodeObject(c, raw, field, map[string]any{"language": &t.Language, "url": &t.Url, "article_id": &t.ArticleId})
 		if t.Language == "" {
@@ -177,6 +195,101 @@ func JSON(body []byte) (*newsroomv1.Article, []problem.FieldError) {
 		a.Correction = &newsroomv1.Correction{Note: strings.TrimSpace(correction)}
 	}
 	return a, c.errs
+}
+
+// members are the newsroom article's top-level members as sent.
+type members struct {
+	id, headline, dek, text, bodyFormat, section, language, canonical, correction string
+	publishAt, embargoUntil                                                       string
+	minor                                                                         bool
+	bylines, images, tags, translations                                           []json.RawMessage
+}
+
+// read reads body in one pass when it is the common case: one well-formed
+// object whose every key is a field of the article, without escapes, and
+// whose every value has its field's type (or is null, which is absent). It
+// sets exactly what decodeFields would, a repeated key's last value
+// winning, with no map between. Otherwise it says false, and the path that
+// names every fault reads the body again.
+func (m *members) read(body []byte) bool {
+	s := scanner{b: body}
+	s.space()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false
+	}
+	ok := true
+	str := func(v []byte, p *string) {
+		switch {
+		case v[0] == '"':
+			*p = decodeString(v, true) // checkBody checked the whole body
+		case string(v) == "null":
+			*p = ""
+		default:
+			ok = false
+		}
+	}
+	list := func(v []byte, p *[]json.RawMessage) {
+		switch {
+		case v[0] == '[':
+			*p = elements(v)
+		case string(v) == "null":
+			*p = nil
+		default:
+			ok = false
+		}
+	}
+	if !s.composite('}', true, func(key, v []byte) {
+		if !ok {
+			return
+		}
+		switch string(key[1 : len(key)-1]) {
+		case "id":
+			str(v, &m.id)
+		case "headline":
+			str(v, &m.headline)
+		case "dek":
+			str(v, &m.dek)
+		case "body":
+			str(v, &m.text)
+		case "body_format":
+			str(v, &m.bodyFormat)
+		case "section":
+			str(v, &m.section)
+		case "language":
+			str(v, &m.language)
+		case "canonical_url":
+			str(v, &m.canonical)
+		case "correction":
+			str(v, &m.correction)
+		case "publish_at":
+			str(v, &m.publishAt)
+		case "embargo_until":
+			str(v, &m.embargoUntil)
+		case "bylines":
+			list(v, &m.bylines)
+		case "images":
+			list(v, &m.images)
+		case "tags":
+			list(v, &m.tags)
+		case "translations":
+			list(v, &m.translations)
+		case "minor":
+			switch string(v) {
+			case "true":
+				m.minor = true
+			case "false", "null":
+				m.minor = false
+			default:
+				ok = false
+			}
+		default: // unknown, or spelt with an escape
+			ok = false
+		}
+	}) {
+		return false
+	}
+	s.space()
+	return ok && s.i == len(s.b)
 }
 
 // parseJSON checks the body is one JSON value, naming the byte where it is
@@ -322,27 +435,39 @@ func (c *checker) timestamp(field, v string) *timestamppb.Timestamp {
 // jsonString decodes a JSON string literal from a document already known
 // to be valid JSON, exactly as encoding/json does: escapes resolved,
 // invalid UTF-8 and lone surrogates replaced by U+FFFD.
-func jsonString(lit []byte) string {
+//
+// A literal with nothing to resolve is not copied: the string shares the
+// document's bytes (an article's body is most of its submission), which is
+// why a Decoder's caller must not change the body afterwards.
+func jsonString(lit []byte) string { return decodeString(lit, false) }
+
+// decodeString is jsonString; valid says the literal is already known to
+// be valid UTF-8 (JSON checks the whole body first), so it is not checked
+// again.
+func decodeString(lit []byte, valid bool) string {
 	s := lit[1 : len(lit)-1]
-	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
-		return string(s)
+	if bytes.IndexByte(s, '\\') < 0 && (valid || utf8.Valid(s)) {
+		return unsafe.String(unsafe.SliceData(s), len(s))
 	}
-	b := make([]byte, 0, len(s))
+	// A Builder: its buffer is not zeroed first, and String does not
+	// copy it.
+	var b strings.Builder
+	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		// The run up to the next escape, whole when it is valid UTF-8.
 		run := bytes.IndexByte(s[i:], '\\')
 		if run < 0 {
 			run = len(s) - i
 		}
-		if chunk := s[i : i+run]; utf8.Valid(chunk) {
-			b = append(b, chunk...)
+		if chunk := s[i : i+run]; valid || utf8.Valid(chunk) {
+			b.Write(chunk)
 		} else {
 			for len(chunk) > 0 {
 				r, n := utf8.DecodeRune(chunk)
 				if r == utf8.RuneError && n == 1 {
-					b = utf8.AppendRune(b, utf8.RuneError)
+					b.WriteRune(utf8.RuneError)
 				} else {
-					b = append(b, chunk[:n]...)
+					b.Write(chunk[:n])
 				}
 				chunk = chunk[n:]
 			}
@@ -355,15 +480,15 @@ func jsonString(lit []byte) string {
 		i += 2
 		switch e {
 		case 'b':
-			b = append(b, '\b')
+			b.WriteByte('\b')
 		case 'f':
-			b = append(b, '\f')
+			b.WriteByte('\f')
 		case 'n':
-			b = append(b, '\n')
+			b.WriteByte('\n')
 		case 'r':
-			b = append(b, '\r')
+			b.WriteByte('\r')
 		case 't':
-			b = append(b, '\t')
+			b.WriteByte('\t')
 		case 'u':
 			r := hex4(s[i:])
 			i += 4
@@ -379,12 +504,12 @@ func jsonString(lit []byte) string {
 					r = utf8.RuneError
 				}
 			}
-			b = utf8.AppendRune(b, r)
+			b.WriteRune(r)
 		default: // " \\ /
-			b = append(b, e)
+			b.WriteByte(e)
 		}
 	}
-	return string(b)
+	return b.String()
 }
 
 // hex4 reads the four hex digits of a \\u escape.

@@ -2,6 +2,7 @@ package formats
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -200,6 +201,11 @@ func validateNinjs(raw json.RawMessage) []problem.FieldError {
 		leaves = append(leaves, leaf{problem.FieldError{Field: field, Detail: "ninjs: " + e.ErrorKind.LocalizedString(englishPrinter)}, unevaluated})
 	}
 	walk(verr)
+	// The validator's causes come in no fixed order; the same item must
+	// get the same answer, in the same order.
+	slices.SortStableFunc(leaves, func(a, b leaf) int {
+		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Detail, b.Detail))
+	})
 	// unevaluatedProperties reports every property of an object that failed
 	// elsewhere; only a property with no other error is truly unknown.
 	var errs []problem.FieldError

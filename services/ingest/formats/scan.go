@@ -3,6 +3,7 @@ package formats
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // maxDepth is encoding/json's nesting limit: a document nested deeper is
@@ -150,10 +151,12 @@ func (s *scanner) str() bool {
 	}
 	s.i++
 	for s.i < len(s.b) {
-		// Eight plain bytes at a time: no quote, backslash or control.
+		// Eight plain bytes at a time (no quote, backslash or control),
+		// stopping at the first byte that is not.
 		for s.i+8 <= len(s.b) {
 			w := binary.LittleEndian.Uint64(s.b[s.i:])
-			if hasLess(w, 0x20) || hasByte(w, '"') || hasByte(w, '\\') {
+			if m := lessMask(w, 0x20) | byteMask(w, '"') | byteMask(w, '\\'); m != 0 {
+				s.i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			s.i += 8
@@ -254,12 +257,20 @@ const (
 )
 
 // hasLess reports whether a byte of w is below n (n at most 128).
-func hasLess(w, n uint64) bool { return (w-lowBits*n)&^w&highBits != 0 }
+func hasLess(w, n uint64) bool { return lessMask(w, n) != 0 }
 
 // hasByte reports whether a byte of w is b.
-func hasByte(w uint64, b byte) bool {
+func hasByte(w uint64, b byte) bool { return byteMask(w, b) != 0 }
+
+// lessMask and byteMask flag, in its high bit, each byte of w that is less
+// than n (n at most 128) or is b. Only the lowest flag is exact (a borrow
+// may flag a byte above it), which is the one a scan needs: the first
+// byte to stop at is at bits.TrailingZeros64(mask)/8.
+func lessMask(w, n uint64) uint64 { return (w - lowBits*n) &^ w & highBits }
+
+func byteMask(w uint64, b byte) uint64 {
 	x := w ^ (lowBits * uint64(b))
-	return (x-lowBits)&^x&highBits != 0
+	return (x - lowBits) &^ x & highBits
 }
 
 // hasHigh reports whether a byte of w is 0x7f or above.

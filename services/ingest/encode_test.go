@@ -1,0 +1,47 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestAcceptedAsEncodingJSON: the accepted answer, written by hand, is
+// byte for byte what encoding/json writes, whatever its strings hold.
+func TestAcceptedAsEncodingJSON(t *testing.T) {
+	pieces := []string{"a", "Z", "0", "-", "/", ":", "?", "&", "<", ">", "\"", "\\", "\n", "\r", "\t", "\b", "\f",
+		"\x00", "\x1f", "\x7f", "é", "€", "😀", "\u2028", "\u2029", "\xff", "\xe2\x82", "https://news.example.com/a/b?c=d&e=f"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	str := func() string {
+		var b bytes.Buffer
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	release := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	for i := range 2000 {
+		resp := SubmitResponse{ID: str(), Revision: rng.Int64N(1 << 40), State: str(), StatusURL: str(), URL: str()}
+		if i%100 == 0 {
+			resp.ReleaseAt = &release
+		}
+		want, err := json.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		if err := encodeAccepted(context.Background(), rec, resp); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Body.Bytes(); !bytes.Equal(got, append(want, '\n')) {
+			t.Fatalf("%+v:\n got %s\nwant %s", resp, got, want)
+		}
+		if rec.Code != 202 || rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Location") != resp.StatusURL {
+			t.Fatalf("%d %v", rec.Code, rec.Header())
+		}
+	}
+}
