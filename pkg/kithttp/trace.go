@@ -23,7 +23,11 @@ type routeKey struct{}
 func Traced(h http.Handler, operation string, tp trace.TracerProvider, prop propagation.TextMapPropagator) http.Handler {
 	if _, off := tp.(noop.TracerProvider); off {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))))
+			// A request with no trace context keeps its own (no copy).
+			if ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header)); ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			h.ServeHTTP(w, r)
 		})
 	}
 	inner := otelhttp.NewHandler(h, operation,

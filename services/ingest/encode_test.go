@@ -5,9 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-kit/kit/metrics"
+
+	"github.com/newsroom/newsroom/pkg/problem"
 )
 
 // TestAcceptedAsEncodingJSON: the accepted answer, written by hand, is
@@ -43,5 +50,43 @@ func TestAcceptedAsEncodingJSON(t *testing.T) {
 		if rec.Code != 202 || rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Location") != resp.StatusURL {
 			t.Fatalf("%d %v", rec.Code, rec.Header())
 		}
+	}
+}
+
+// countingMetrics records each observation with its labels.
+type countingMetrics struct {
+	labels []string
+	seen   *[]string
+}
+
+func (c countingMetrics) With(lv ...string) metrics.Counter {
+	return countingMetrics{append(slices.Clone(c.labels), lv...), c.seen}
+}
+func (c countingMetrics) Add(float64) { *c.seen = append(*c.seen, strings.Join(c.labels, "=")) }
+
+type countingHistogram struct{ countingMetrics }
+
+func (c countingHistogram) With(lv ...string) metrics.Histogram {
+	return countingHistogram{countingMetrics{append(slices.Clone(c.labels), lv...), c.seen}}
+}
+func (c countingHistogram) Observe(float64) { c.Add(0) }
+
+// TestInstrumentingLabels: each call is counted and timed under its method
+// and outcome, "ok" or the status of its error.
+func TestInstrumentingLabels(t *testing.T) {
+	var counted, timed []string
+	m := &Metrics{Requests: countingMetrics{seen: &counted}, Latency: countingHistogram{countingMetrics{seen: &timed}}}
+	ep := instrumenting(m, "create")(func(_ context.Context, req any) (any, error) {
+		if req == "bad" {
+			return nil, problem.New(http.StatusConflict, "exists", "t", "d")
+		}
+		return "fine", nil
+	})
+	for _, req := range []string{"good", "bad", "good"} {
+		_, _ = ep(context.Background(), req)
+	}
+	want := []string{"method=create=outcome=ok", "method=create=outcome=409", "method=create=outcome=ok"}
+	if !slices.Equal(counted, want) || !slices.Equal(timed, want) {
+		t.Fatalf("counted %v, timed %v; want %v", counted, timed, want)
 	}
 }
