@@ -107,7 +107,7 @@ func TestNinjsErrorsInOrder(t *testing.T) {
 	item := read(t, "conformance", "ninjs", "examples", "2.1-businesswire-newsml-20130731006140.json")
 	for _, r := range []struct{ old, new string }{
 		{`"uri": "http`, `"body": "x", "uri": "", "x": "http`},
-		{`"sizeinbytes": 10330`, `"sizPinbytes": 10330`},
+		{`"sizeinbytes": 10330`, `"sizPinbytes": 10330, "zz": 1, "aa": 2, "mm": 3`},
 		{`Decoy_Extended_QT`, `Decoy_\u007fxtended_QT`},
 	} {
 		if !bytes.Contains(item, []byte(r.old)) {

@@ -198,6 +198,18 @@ func validateNinjs(raw json.RawMessage) []problem.FieldError {
 			field = "body"
 		}
 		_, unevaluated := e.ErrorKind.(*kind.FalseSchema)
+		// Property lists come from map iteration: sorted, the same item
+		// gets the same message.
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			slices.Sort(k.Properties)
+		case *kind.Required:
+			slices.Sort(k.Missing)
+		case *kind.DependentRequired:
+			slices.Sort(k.Missing)
+		case *kind.Dependency:
+			slices.Sort(k.Missing)
+		}
 		leaves = append(leaves, leaf{problem.FieldError{Field: field, Detail: "ninjs: " + e.ErrorKind.LocalizedString(englishPrinter)}, unevaluated})
 	}
 	walk(verr)
