@@ -265,7 +265,7 @@ func startPipeline(ctx context.Context, cfg config, tokens *apiauth.Tokens, conn
 	if inCfg.RatePerSecond, err = apiRate(cfg.apiRate); err != nil {
 		return nil, err
 	}
-	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log}, inCfg); err != nil {
+	if p.ingest, err = ingest.New(ctx, ingest.Deps{JS: in.js, Tracer: in.tel.TracerProvider, Logger: in.log, Metrics: p.metrics}, inCfg); err != nil {
 		return nil, err
 	}
 	en, err := setup(enrichment.Name)

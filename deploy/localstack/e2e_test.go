@@ -203,6 +203,11 @@ func TestStackEndToEnd(t *testing.T) {
 				t.Errorf("%s: %s is not 1", name, metrics.ConsumerInfoUp)
 			}
 		}
+		// The ingest binary's API answers are on its /metrics too.
+		if f := scrape(t, s.ServiceURL(localstack.Ingest)); f.value(metrics.APIRequestsTotal,
+			map[string]string{"service": localstack.Ingest, "route": "POST /v1/articles", "code": "202"}) < 1 {
+			t.Errorf("ingest: no %s for an accepted POST /v1/articles", metrics.APIRequestsTotal)
+		}
 		if shareAttemptsWired {
 			f := scrape(t, s.ServiceURL(localstack.Socialshare))
 			for _, n := range networks {

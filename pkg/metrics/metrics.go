@@ -40,6 +40,8 @@ const (
 	ConsumerRedelivered    = Namespace + "_consumer_redelivered_messages"
 	ConsumerInfoUp         = Namespace + "_consumer_info_up"
 	DeadLettersStored      = Namespace + "_dead_letters_stored_messages"
+	APIRequestsTotal       = Namespace + "_api_requests_total"
+	APIRequestSeconds      = Namespace + "_api_request_seconds"
 )
 
 const (
@@ -81,6 +83,9 @@ type Set struct {
 
 	deadLetters   kitmetrics.Counter
 	shareAttempts kitmetrics.Counter
+
+	apiRequests *prometheus.CounterVec
+	apiSeconds  *prometheus.HistogramVec
 
 	consumers *consumerCollector
 }
@@ -145,6 +150,13 @@ func New() *Set {
 		shareAttempts: kitprometheus.NewCounter(counter(ShareAttemptsTotal,
 			"Attempts to post an article to a social network, by network and outcome.",
 			"network", "outcome")),
+		apiRequests: counter(APIRequestsTotal,
+			"Answers of a service's HTTP API, by route and status code (refusals of authentication, rate limits and validation included).",
+			"service", "route", "code"),
+		// 0.25ms to ~4s: one call of the API.
+		apiSeconds: histogram(APIRequestSeconds,
+			"Time a service's HTTP API took to answer one call, by route.",
+			prometheus.ExponentialBuckets(0.00025, 2, 15), "service", "route"),
 		consumers: &consumerCollector{},
 	}
 	reg.MustRegister(s.consumers)

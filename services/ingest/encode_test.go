@@ -90,3 +90,29 @@ func TestInstrumentingLabels(t *testing.T) {
 		t.Fatalf("counted %v, timed %v; want %v", counted, timed, want)
 	}
 }
+
+// TestAPIMetrics: the API's answers reach /metrics by route and status,
+// the refusals before the endpoint (a missing token, a scope, a body that
+// fails validation) as well as the accepted ones.
+func TestAPIMetrics(t *testing.T) {
+	e := startEnv(t, "", Config{})
+	e.submit("application/json", []byte(`{"headline": "Metrics", "body": "Counted."}`))
+	e.do("POST", "/v1/articles", "", "application/json", []byte(`{}`))
+	e.do("POST", "/v1/articles", readerToken, "application/json", []byte(`{"headline": "h", "body": "b"}`))
+	e.do("POST", "/v1/articles", deskToken, "application/json", []byte(`{"headline": ""}`))
+	e.do("GET", "/v1/articles/no-such-article", readerToken, "", nil)
+	rec := httptest.NewRecorder()
+	e.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range []string{
+		`newsroom_api_requests_total{code="202",route="POST /v1/articles",service="ingest"} 1`,
+		`newsroom_api_requests_total{code="401",route="POST /v1/articles",service="ingest"} 1`,
+		`newsroom_api_requests_total{code="403",route="POST /v1/articles",service="ingest"} 1`,
+		`newsroom_api_requests_total{code="400",route="POST /v1/articles",service="ingest"} 1`,
+		`newsroom_api_requests_total{code="404",route="GET /v1/articles/{id}",service="ingest"} 1`,
+		`newsroom_api_request_seconds_count{route="POST /v1/articles",service="ingest"} 4`,
+	} {
+		if !strings.Contains(rec.Body.String(), line+"\n") {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/natstest"
 	"github.com/newsroom/newsroom/pkg/problem"
 	"github.com/newsroom/newsroom/pkg/testtool"
@@ -74,16 +75,17 @@ func (c *fakeClock) Set(t time.Time) {
 
 // env is ingest running against a real embedded nats-server.
 type env struct {
-	t      testing.TB
-	dir    string
-	srv    *server.Server
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	ing    *Ingest
-	h      http.Handler
-	cancel context.CancelFunc
-	done   chan error
-	cfg    Config
+	t       testing.TB
+	dir     string
+	srv     *server.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	ing     *Ingest
+	h       http.Handler
+	metrics *metrics.Set
+	cancel  context.CancelFunc
+	done    chan error
+	cfg     Config
 }
 
 // startEnv starts a server on dir ("" for a fresh one) and ingest with
@@ -115,7 +117,8 @@ func startEnvWith(t testing.TB, dir string, cfg Config, noRun bool) *env {
 		cfg.RatePerSecond = -1
 	}
 	e.cfg = cfg
-	ing, err := New(context.Background(), Deps{JS: e.js, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, cfg)
+	e.metrics = metrics.New()
+	ing, err := New(context.Background(), Deps{JS: e.js, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: e.metrics}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

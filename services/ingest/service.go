@@ -28,6 +28,7 @@ import (
 
 	"github.com/newsroom/newsroom/pkg/apiauth"
 	"github.com/newsroom/newsroom/pkg/bus"
+	"github.com/newsroom/newsroom/pkg/metrics"
 	"github.com/newsroom/newsroom/pkg/problem"
 	"github.com/newsroom/newsroom/pkg/slug"
 	newsroomv1 "github.com/newsroom/newsroom/proto/newsroom/v1"
@@ -119,6 +120,9 @@ type Deps struct {
 	JS     jetstream.JetStream
 	Tracer trace.TracerProvider
 	Logger *slog.Logger
+	// Metrics counts and times the API's answers by route and status
+	// (metrics.APIRequestsTotal, APIRequestSeconds); nil records nothing.
+	Metrics *metrics.Set
 }
 
 type service struct {

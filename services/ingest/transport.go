@@ -67,9 +67,10 @@ func (i *Ingest) routes() []route {
 }
 
 // Handler serves the editor API under /v1/. Each request goes through:
-// tracing, authentication (401), the token's rate limit (429), the
-// route's scope (403), Idempotency-Key for writes, then go-kit's decode →
-// endpoint (logging, instrumenting) → encode.
+// tracing, the route's metrics (every answer, by status), authentication
+// (401), the token's rate limit (429), the route's scope (403),
+// Idempotency-Key for writes, then go-kit's decode → endpoint (logging,
+// instrumenting) → encode.
 func (i *Ingest) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range i.routes() {
@@ -80,7 +81,7 @@ func (i *Ingest) Handler() http.Handler {
 		if rt.scope != "" {
 			h = i.auth.Middleware(i.limiter.middleware(apiauth.Require(rt.scope, h)))
 		}
-		kithttp.Handle(mux, rt.pattern, h)
+		kithttp.Handle(mux, rt.pattern, i.deps.Metrics.HTTP(Name, rt.pattern, h))
 	}
 	return kithttp.Traced(problemRoutes(mux), Name, i.deps.Tracer, bus.Propagator)
 }

@@ -44,7 +44,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 			if publicURL == "" {
 				publicURL = "http://127.0.0.1:8083"
 			}
-			svc, err := ingest.New(ctx, ingest.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger},
+			svc, err := ingest.New(ctx, ingest.Deps{JS: p.JS, Tracer: p.Tel.TracerProvider, Logger: p.Logger, Metrics: p.Metrics},
 				ingest.Config{PublicURL: publicURL, APIURL: getenv("NEWSROOM_API_URL"), Tokens: tokens, Streams: p.Streams})
 			if err != nil {
 				return daemon.Service{}, err
