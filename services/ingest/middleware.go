@@ -77,16 +77,15 @@ func logging(log *slog.Logger, method string) endpoint.Middleware {
 		return func(ctx context.Context, req any) (any, error) {
 			start := time.Now()
 			resp, err := next(ctx, req)
-			id := articleIDOf(req, resp)
-			if id != "" {
-				ctx = telemetry.WithArticleID(ctx, id)
-			}
 			level := slog.LevelInfo
 			if err != nil && statusOf(err) >= 500 {
 				level = slog.LevelError
 			}
 			if !log.Enabled(ctx, level) {
 				return resp, err
+			}
+			if id := articleIDOf(req, resp); id != "" {
+				ctx = telemetry.WithArticleID(ctx, id)
 			}
 			attrs := [5]slog.Attr{slog.String("method", method), slog.String("editor", apiauth.EditorFrom(ctx)),
 				slog.String("outcome", outcome(err)), slog.String("took", time.Since(start).String())}

@@ -82,42 +82,38 @@ func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldErr
 			"embargo_until": &m.embargoUntil, "correction": &m.correction, "minor": &m.minor,
 		})
 	}
-	id, headline, dek, text, bodyFormat, section, language, canonical, correction := m.id, m.headline, m.dek, m.text, m.bodyFormat, m.section, m.language, m.canonical, m.correction
-	publishAt, embargoUntil, minor := m.publishAt, m.embargoUntil, m.minor
-	bylines, images, tags, translations := m.bylines, m.images, m.tags, m.translations
-
-	if id != "" {
-		if err := bus.ValidateArticleID(id); err != nil {
+	if m.id != "" {
+		if err := bus.ValidateArticleID(m.id); err != nil {
 			c.add("/id", "%v", err)
 		}
 	}
-	c.text("/headline", headline, true, 300, false)
-	c.text("/dek", dek, false, 1000, false)
-	c.text("/body", text, true, MaxBodyBytes, true)
-	c.text("/section", section, false, 100, false)
-	c.language("/language", language)
-	c.text("/correction", correction, false, 2000, true)
-	c.url("/canonical_url", canonical)
-	format, ok := bodyFormats[bodyFormat]
+	c.text("/headline", m.headline, true, 300, false)
+	c.text("/dek", m.dek, false, 1000, false)
+	c.text("/body", m.text, true, MaxBodyBytes, true)
+	c.text("/section", m.section, false, 100, false)
+	c.language("/language", m.language)
+	c.text("/correction", m.correction, false, 2000, true)
+	c.url("/canonical_url", m.canonical)
+	format, ok := bodyFormats[m.bodyFormat]
 	if !ok {
 		c.add("/body_format", "must be markdown, html or text")
 	}
 	a := &newsroomv1.Article{
-		Id: id, Headline: strings.TrimSpace(headline), Dek: strings.TrimSpace(dek),
-		Body: text, BodyFormat: format, Section: strings.TrimSpace(section), Language: language,
-		CanonicalUrl: canonical, Minor: minor, SourceFormat: newsroomv1.SourceFormat_SOURCE_FORMAT_JSON,
+		Id: m.id, Headline: strings.TrimSpace(m.headline), Dek: strings.TrimSpace(m.dek),
+		Body: m.text, BodyFormat: format, Section: strings.TrimSpace(m.section), Language: m.language,
+		CanonicalUrl: m.canonical, Minor: m.minor, SourceFormat: newsroomv1.SourceFormat_SOURCE_FORMAT_JSON,
 	}
-	c.count("/bylines", len(bylines), MaxBylines)
-	c.count("/images", len(images), MaxImages)
-	c.count("/tags", len(tags), MaxTags)
-	c.count("/translations", len(translations), MaxTranslations)
-	if len(c.errs) > 0 && (len(bylines) > MaxBylines || len(images) > MaxImages || len(tags) > MaxTags || len(translations) > MaxTranslations) {
+	c.count("/bylines", len(m.bylines), MaxBylines)
+	c.count("/images", len(m.images), MaxImages)
+	c.count("/tags", len(m.tags), MaxTags)
+	c.count("/translations", len(m.translations), MaxTranslations)
+	if len(c.errs) > 0 && (len(m.bylines) > MaxBylines || len(m.images) > MaxImages || len(m.tags) > MaxTags || len(m.translations) > MaxTranslations) {
 		return nil, c.errs
 	}
-	if len(bylines) > 0 {
-		a.Bylines = make([]*newsroomv1.Byline, 0, len(bylines))
+	if len(m.bylines) > 0 {
+		a.Bylines = make([]*newsroomv1.Byline, 0, len(m.bylines))
 	}
-	for i, raw := range bylines {
+	for i, raw := range m.bylines {
 		var name, org string
 		if raw[0] == '"' {
 			// A name alone: its path is made only for an error.
@@ -133,7 +129,7 @@ func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldErr
 		a.Bylines = append(a.Bylines, &newsroomv1.Byline{Name: strings.TrimSpace(name),
 			Organization: strings.TrimSpace(org), Evidence: editorEvidence()})
 	}
-	for i, raw := range images {
+	for i, raw := range m.images {
 		field := "/images/" + strconv.Itoa(i)
 		var im struct {
 			url, caption, credit, alt string
@@ -157,10 +153,10 @@ func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldErr
 		a.Images = append(a.Images, &newsroomv1.Image{Url: im.url, Caption: im.caption, Credit: im.credit,
 			Alt: im.alt, Width: im.width, Height: im.height, Evidence: editorEvidence()})
 	}
-	if len(tags) > 0 {
-		a.Tags = make([]*newsroomv1.Tag, 0, len(tags))
+	if len(m.tags) > 0 {
+		a.Tags = make([]*newsroomv1.Tag, 0, len(m.tags))
 	}
-	for i, raw := range tags {
+	for i, raw := range m.tags {
 		if raw[0] != '"' {
 			c.add("/tags/"+strconv.Itoa(i), "must be a JSON string")
 			continue
@@ -172,7 +168,7 @@ func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldErr
 		a.Tags = append(a.Tags, &newsroomv1.Tag{Name: strings.TrimSpace(t), Type: newsroomv1.TagType_TAG_TYPE_KEYWORD,
 			Evidence: editorEvidence()})
 	}
-	for i, raw := range translations {
+	for i, raw := range m.translations {
 		field := "/translations/" + strconv.Itoa(i)
 		var t newsroomv1.Translation
 		decodeObject(c, raw, field, map[string]any{"language": &t.Language, "url": &t.Url, "article_id": &t.ArticleId})
@@ -189,10 +185,10 @@ func decodeJSON(body []byte, fast bool) (*newsroomv1.Article, []problem.FieldErr
 		}
 		a.Translations = append(a.Translations, &t)
 	}
-	a.PublishAt = c.timestamp("/publish_at", publishAt)
-	a.EmbargoUntil = c.timestamp("/embargo_until", embargoUntil)
-	if correction != "" {
-		a.Correction = &newsroomv1.Correction{Note: strings.TrimSpace(correction)}
+	a.PublishAt = c.timestamp("/publish_at", m.publishAt)
+	a.EmbargoUntil = c.timestamp("/embargo_until", m.embargoUntil)
+	if m.correction != "" {
+		a.Correction = &newsroomv1.Correction{Note: strings.TrimSpace(m.correction)}
 	}
 	return a, c.errs
 }
